@@ -1,0 +1,2 @@
+// placeholder
+namespace lachan::io { int placeholder_ = 0; }
