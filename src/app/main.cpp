@@ -1,1 +1,224 @@
-int main() { return 0; }
+// lachan: the command. Subcommands: scan, rules check, version.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/time.h"
+#include "detect/scan.h"
+#include "sigma/correlation.h"
+#include "sigma/ruleset.h"
+
+namespace fs = std::filesystem;
+using namespace lachan;
+
+namespace {
+
+// The folder with the bundled configuration (log-source mappings, placeholders).
+std::string config_dir() {
+  if (const char* env = std::getenv("LACHAN_CONFIG_DIR")) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (fs::path p = exe.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+      if (fs::exists(p / "config" / "logsources", ec)) return (p / "config").string();
+      if (fs::exists(p / "share" / "lachan" / "config", ec)) return (p / "share" / "lachan" / "config").string();
+    }
+  }
+#ifdef LACHAN_SOURCE_DIR
+  if (fs::exists(fs::path(LACHAN_SOURCE_DIR) / "config", ec)) return (fs::path(LACHAN_SOURCE_DIR) / "config").string();
+#endif
+  return "/usr/share/lachan/config";
+}
+
+struct RuleArgs {
+  std::vector<std::string> rules;
+  std::vector<std::string> mappings;
+  std::string placeholders;
+  bool no_mapping = false;
+  bool no_prefilter = false;
+
+  void add_to(CLI::App* app, bool rules_required_as_option) {
+    auto* r = app->add_option("--rules,-r", rules, "Sigma rule files or folders (searched recursively)");
+    if (rules_required_as_option) r->required();
+    app->add_option("--mapping", mappings, "log-source mapping files or folders (default: the bundled config/logsources)");
+    app->add_flag("--no-mapping", no_mapping, "ignore log sources: evaluate every rule against every event");
+    app->add_option("--placeholders", placeholders, "values for the `expand` modifier (default: bundled config/placeholders.yml)");
+    app->add_flag("--no-prefilter", no_prefilter, "evaluate every rule of an event's log source (for testing the prefilter)");
+  }
+
+  sigma::RulesetOptions options() const {
+    sigma::RulesetOptions o;
+    o.rule_paths = rules;
+    std::string cfg = config_dir();
+    if (!no_mapping) o.mapping_paths = mappings.empty() ? std::vector<std::string>{cfg + "/logsources"} : mappings;
+    o.placeholders_path = placeholders.empty() ? (fs::exists(cfg + "/placeholders.yml") ? cfg + "/placeholders.yml" : "") : placeholders;
+    o.use_prefilter = !no_prefilter;
+    return o;
+  }
+};
+
+void print_diagnostics(const sigma::Diagnostics& d, bool warnings, size_t limit) {
+  size_t shown = 0;
+  for (const auto& x : d.items()) {
+    if (x.severity != sigma::Severity::error && !warnings) continue;
+    if (shown++ >= limit) {
+      fmt::print(stderr, "… {} more diagnostics not shown (use `lachan rules check` to list all)\n",
+                 d.items().size() - limit);
+      break;
+    }
+    fmt::print(stderr, "{}\n", sigma::format_diagnostic(x));
+  }
+}
+
+std::optional<int64_t> parse_duration(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return sigma::parse_timespan(s);
+}
+
+int cmd_scan(const RuleArgs& ra, const std::vector<std::string>& inputs, const std::string& format,
+             const std::string& min_level, size_t threads, const std::string& input_format, size_t batch,
+             const std::string& tolerance, bool quiet, const std::string& color) {
+  detect::ScanOptions so;
+  so.inputs = inputs;
+  so.threads = threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : threads;
+  so.batch_size = batch;
+  auto fmt_r = io::parse_format(input_format);
+  if (!fmt_r.ok()) {
+    fmt::print(stderr, "error: --input-format: {}\n", fmt_r.error().message);
+    return 2;
+  }
+  so.reader.format = *fmt_r;
+  if (format == "jsonl" || format == "json") so.format = detect::OutputFormat::jsonl;
+  else if (format == "table") so.format = detect::OutputFormat::table;
+  else if (format == "csv") so.format = detect::OutputFormat::csv;
+  else if (format == "none") so.format = detect::OutputFormat::none;
+  else {
+    fmt::print(stderr, "error: --format must be jsonl, table, csv or none, not '{}'\n", format);
+    return 2;
+  }
+  auto lvl = sigma::parse_level(min_level);
+  if (!lvl) {
+    fmt::print(stderr, "error: --min-level must be informational, low, medium, high or critical, not '{}'\n", min_level);
+    return 2;
+  }
+  so.min_level = *lvl;
+  if (!tolerance.empty()) {
+    auto t = parse_duration(tolerance);
+    if (!t) {
+      fmt::print(stderr, "error: --correlation-tolerance '{}' is not a duration like 30s, 5m, 1h\n", tolerance);
+      return 2;
+    }
+    so.correlation_tolerance_ns = *t;
+  }
+  so.color = color == "always" || (color == "auto" && isatty(STDOUT_FILENO));
+
+  auto t0 = std::chrono::steady_clock::now();
+  sigma::Diagnostics diags;
+  sigma::LoadStats st;
+  auto rs = sigma::Ruleset::load(ra.options(), diags, st);
+  double compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!quiet) print_diagnostics(diags, false, 20);
+  if (st.rules_loaded == 0 && st.correlations == 0) {
+    fmt::print(stderr, "error: no rule could be loaded from {}\n", fmt::join(ra.rules, ", "));
+    return 2;
+  }
+  auto sum = detect::run_scan(*rs, so, stdout, stderr);
+  if (!quiet) {
+    double eps = sum.seconds > 0 ? static_cast<double>(sum.events) / sum.seconds : 0;
+    fmt::print(stderr,
+               "lachan scan: {} events, {} detections ({} from correlations), {} malformed records, "
+               "{} rules loaded ({} rejected, {} correlations), compiled in {:.2f} s, scanned in {:.2f} s, "
+               "{:.0f} events/s on {} thread{}\n",
+               sum.events, sum.detections, sum.correlation_detections, sum.malformed, st.rules_loaded,
+               st.rules_rejected, rs->correlations().size(), compile_s, sum.seconds, eps, so.threads,
+               so.threads == 1 ? "" : "s");
+  }
+  return sum.inputs_failed > 0 ? 1 : 0;
+}
+
+int cmd_rules_check(const RuleArgs& ra, bool warnings) {
+  sigma::Diagnostics diags;
+  sigma::LoadStats st;
+  auto t0 = std::chrono::steady_clock::now();
+  auto rs = sigma::Ruleset::load(ra.options(), diags, st);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const auto& d : diags.items())
+    if (d.severity == sigma::Severity::error || warnings) fmt::print("{}\n", sigma::format_diagnostic(d));
+  std::map<std::string, size_t> warn_codes;
+  for (const auto& d : diags.items())
+    if (d.severity == sigma::Severity::warning) ++warn_codes[d.code];
+  fmt::print("\n{} files, {} documents: {} rules loaded, {} rejected, {} correlations, {} filters\n", st.files,
+             st.documents, st.rules_loaded, st.rules_rejected, rs->correlations().size(), st.filters);
+  fmt::print("{} rules without a log-source mapping (evaluated against every event)\n", st.unmapped_rules);
+  fmt::print("{} compiled rule instances, {} behind the prefilter ({} literals); compiled in {:.2f} s\n",
+             st.compiled_instances, st.prefiltered_instances, st.literals, secs);
+  if (!st.rejected_by_code.empty()) {
+    fmt::print("errors by code:\n");
+    for (const auto& [code, n] : st.rejected_by_code) fmt::print("  {:<28} {}\n", code, n);
+  }
+  if (!warn_codes.empty()) {
+    fmt::print("warnings by code{}:\n", warnings ? "" : " (use --warnings to list them)");
+    for (const auto& [code, n] : warn_codes) fmt::print("  {:<28} {}\n", code, n);
+  }
+  return diags.error_count() > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Lachan (lá chắn số): national cyber-security operations platform"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("lachan ") + LACHAN_VERSION);
+
+  RuleArgs scan_rules;
+  std::vector<std::string> inputs;
+  std::string format = "jsonl", min_level = "informational", input_format = "auto", tolerance, color = "auto";
+  size_t threads = 1, batch = 1024;
+  bool quiet = false;
+  auto* scan = app.add_subcommand("scan", "detect with Sigma rules over log files (offline)");
+  scan_rules.add_to(scan, true);
+  scan->add_option("--format,-f", format, "jsonl (default), table, csv or none");
+  scan->add_option("--min-level", min_level, "lowest rule level to report (informational, low, medium, high, critical)");
+  scan->add_option("--threads,-t", threads, "worker threads (0 = all cores)");
+  scan->add_option("--input-format", input_format, "auto (default), ndjson, json, evtx, syslog or csv");
+  scan->add_option("--batch-size", batch, "events per batch")->check(CLI::Range(1, 1 << 20));
+  scan->add_option("--correlation-tolerance", tolerance,
+                   "how far out of time order events may arrive for correlations (e.g. 5m); default: unlimited, "
+                   "exact whatever the order, evaluated at the end of the scan");
+  scan->add_option("--color", color, "auto, always or never");
+  scan->add_flag("--quiet,-q", quiet, "no summary on stderr");
+  scan->add_option("inputs", inputs, "log files ('-' for standard input)")->required();
+
+  auto* rules = app.add_subcommand("rules", "work with Sigma rules");
+  rules->require_subcommand(1);
+  RuleArgs check_rules;
+  bool warnings = false;
+  auto* check = rules->add_subcommand("check", "load rules and print every problem with file:line:col");
+  check_rules.add_to(check, false);
+  check->add_option("paths", check_rules.rules, "rule files or folders");
+  check->add_flag("--warnings,-w", warnings, "list warnings too");
+
+  auto* version = app.add_subcommand("version", "print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  if (version->parsed()) {
+    fmt::print("lachan {}\n", LACHAN_VERSION);
+    return 0;
+  }
+  if (scan->parsed())
+    return cmd_scan(scan_rules, inputs, format, min_level, threads, input_format, batch, tolerance, quiet, color);
+  if (check->parsed()) {
+    if (check_rules.rules.empty()) {
+      fmt::print(stderr, "error: give rule files or folders to check\n");
+      return 2;
+    }
+    return cmd_rules_check(check_rules, warnings);
+  }
+  return 0;
+}

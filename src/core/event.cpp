@@ -1,0 +1,96 @@
+#include "core/event.h"
+
+#include <cstring>
+
+#include "core/strings.h"
+
+namespace lachan {
+
+FieldId FieldRegistry::intern(std::string_view name) {
+  auto it = ids_.find(name);
+  if (it != ids_.end()) return it->second;
+  FieldId id = static_cast<FieldId>(names_.size());
+  names_.emplace_back(name);
+  ids_.emplace(std::string(name), id);
+  return id;
+}
+
+char* Arena::alloc(size_t n) {
+  while (true) {
+    if (cur_ < chunks_.size() && used_ + n <= sizes_[cur_]) {
+      char* p = chunks_[cur_].get() + used_;
+      used_ += n;
+      return p;
+    }
+    if (cur_ + 1 < chunks_.size() && n <= sizes_[cur_ + 1]) {
+      ++cur_;
+      used_ = 0;
+      continue;
+    }
+    size_t size = n > kChunk ? n : kChunk;
+    // Insert the new chunk right after the current one so reset() reuses it in order.
+    size_t pos = chunks_.empty() ? 0 : cur_ + 1;
+    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(pos), std::make_unique<char[]>(size));
+    sizes_.insert(sizes_.begin() + static_cast<std::ptrdiff_t>(pos), size);
+    cur_ = pos;
+    used_ = 0;
+  }
+}
+
+std::string_view Arena::copy(std::string_view s) {
+  if (s.empty()) return {};
+  char* p = alloc(s.size());
+  std::memcpy(p, s.data(), s.size());
+  return {p, s.size()};
+}
+
+void Arena::reset() noexcept {
+  cur_ = 0;
+  used_ = 0;
+}
+
+void Event::reset(size_t field_count) {
+  if (epoch_.size() < field_count) {
+    epoch_.resize(field_count, 0);
+    head_.resize(field_count, 0);
+    tail_.resize(field_count, 0);
+  }
+  if (++epoch_now_ == 0) {  // wrapped: clear stale stamps once every 2^32 events
+    std::fill(epoch_.begin(), epoch_.end(), 0);
+    epoch_now_ = 1;
+  }
+  values_.clear();
+  all_values_.clear();
+  arena_.reset();
+  raw = {};
+}
+
+void Event::add(FieldId f, std::string_view text, ValueKind kind) {
+  uint32_t idx = static_cast<uint32_t>(values_.size());
+  values_.push_back(FieldValue{text, {}, kNone, f < epoch_.size() ? f : kNoField, kind, false});
+  if (f >= epoch_.size()) return;  // not an interned field: kept for keyword search only
+  if (epoch_[f] != epoch_now_) {
+    epoch_[f] = epoch_now_;
+    head_[f] = idx;
+  } else {
+    values_[tail_[f]].next = idx;
+  }
+  tail_[f] = idx;
+}
+
+std::string_view Event::lower(uint32_t i) const {
+  const FieldValue& v = values_[i];
+  if (!v.has_lower) {
+    if (!has_ascii_upper(v.text)) {
+      v.lower = v.text;
+    } else {
+      char* p = arena_.alloc(v.text.size());
+      for (size_t k = 0; k < v.text.size(); ++k) p[k] = ascii_lower(v.text[k]);
+      v.lower = {p, v.text.size()};
+    }
+    v.has_lower = true;
+  }
+  return v.lower;
+}
+
+}  // namespace lachan

@@ -1,0 +1,141 @@
+#include "core/time.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace lachan {
+namespace {
+
+// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_timestamp(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '"')) s.remove_suffix(1);
+  if (s.empty()) return std::nullopt;
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (s.size() >= 10 && digits(s, 0, 4, y) && s[4] == '-' && digits(s, 5, 2, mo) && s[7] == '-' && digits(s, 8, 2, d)) {
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+    size_t p = 10;
+    int64_t frac_ns = 0;
+    int64_t offset_s = 0;
+    if (p < s.size() && (s[p] == 'T' || s[p] == 't' || s[p] == ' ')) {
+      ++p;
+      if (!digits(s, p, 2, h) || p + 2 >= s.size() || s[p + 2] != ':' || !digits(s, p + 3, 2, mi)) return std::nullopt;
+      p += 5;
+      if (p < s.size() && s[p] == ':') {
+        if (!digits(s, p + 1, 2, sec)) return std::nullopt;
+        p += 3;
+      }
+      if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
+        ++p;
+        int64_t scale = 100000000;
+        while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
+          frac_ns += (s[p] - '0') * scale;
+          scale /= 10;
+          ++p;
+        }
+      }
+      if (p < s.size()) {
+        if (s[p] == 'Z' || s[p] == 'z') {
+          ++p;
+        } else if (s[p] == '+' || s[p] == '-') {
+          int oh = 0, om = 0;
+          int sign = s[p] == '-' ? -1 : 1;
+          if (!digits(s, p + 1, 2, oh)) return std::nullopt;
+          size_t q = p + 3;
+          if (q < s.size() && s[q] == ':') ++q;
+          if (q < s.size() && !digits(s, q, 2, om)) return std::nullopt;
+          offset_s = sign * (oh * 3600 + om * 60);
+          p = std::min(s.size(), q + 2);
+        }
+      }
+      if (p != s.size()) return std::nullopt;
+    } else if (p != s.size()) {
+      return std::nullopt;
+    }
+    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    return secs * 1000000000 + frac_ns;
+  }
+  // Epoch seconds (or milliseconds when the integer part is too large for seconds).
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) return std::nullopt;
+  if (v > 1e11) v /= 1000.0;  // milliseconds
+  return static_cast<int64_t>(v * 1e9);
+}
+
+CivilTime civil_from_ns(int64_t ns) noexcept {
+  int64_t secs = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
+  int64_t z = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  int64_t rem = secs - z * 86400;
+  int64_t days = z;
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  CivilTime t{};
+  t.year = static_cast<int>(y + (m <= 2));
+  t.month = static_cast<int>(m);
+  t.day = static_cast<int>(d);
+  t.hour = static_cast<int>(rem / 3600);
+  t.minute = static_cast<int>((rem % 3600) / 60);
+  t.second = static_cast<int>(rem % 60);
+  // ISO week: Thursday of the current week decides the year.
+  int wday = static_cast<int>(((days % 7) + 7 + 3) % 7);  // 0 = Monday (1970-01-01 was a Thursday)
+  int64_t thursday = days - wday + 3;
+  CivilTime th{};
+  {
+    int64_t zz = thursday + 719468;
+    const int64_t e2 = (zz >= 0 ? zz : zz - 146096) / 146097;
+    const unsigned de = static_cast<unsigned>(zz - e2 * 146097);
+    const unsigned ye = (de - de / 1460 + de / 36524 - de / 146096) / 365;
+    const unsigned dy = de - (365 * ye + ye / 4 - ye / 100);
+    const unsigned mpp = (5 * dy + 2) / 153;
+    const unsigned mm = mpp < 10 ? mpp + 3 : mpp - 9;
+    th.year = static_cast<int>(static_cast<int64_t>(ye) + e2 * 400 + (mm <= 2));
+  }
+  int64_t jan1 = days_from_civil(th.year, 1, 1);
+  t.iso_week = static_cast<int>((thursday - jan1) / 7 + 1);
+  return t;
+}
+
+std::string format_timestamp(int64_t ns) {
+  CivilTime t = civil_from_ns(ns);
+  int64_t frac = ns % 1000000000;
+  if (frac < 0) frac += 1000000000;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", t.year, t.month, t.day, t.hour, t.minute,
+                t.second, static_cast<long long>(frac / 1000));
+  return buf;
+}
+
+}  // namespace lachan

@@ -1,0 +1,26 @@
+// Event time: nanoseconds since the Unix epoch, UTC.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lachan {
+
+// Parses the timestamp forms seen in logs: ISO 8601 / RFC 3339 ("2019-04-27T15:57:25.868864Z",
+// "2019-04-27 15:57:25.868", offsets like +07:00), and epoch seconds or milliseconds as a decimal
+// number ("1588765874.123", Zeek's ts). Returns nullopt when the text is none of these.
+std::optional<int64_t> parse_timestamp(std::string_view text) noexcept;
+
+// "2019-04-27T15:57:25.868864Z" (microsecond precision, trailing zeros kept at 6 digits).
+std::string format_timestamp(int64_t ns);
+
+// Calendar parts of a timestamp, for the Sigma time modifiers (UTC).
+struct CivilTime {
+  int year, month, day, hour, minute, second;
+  int iso_week;  // 1..53
+};
+CivilTime civil_from_ns(int64_t ns) noexcept;
+
+}  // namespace lachan

@@ -1,2 +1,0 @@
-// placeholder
-namespace lachan::io { int placeholder_ = 0; }

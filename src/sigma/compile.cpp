@@ -1,0 +1,913 @@
+// Loading and compiling a ruleset: files -> rules, filters, correlations -> compiled programs
+// per log-source variant, prefilter literals and the variant dispatch index.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/strings.h"
+#include "sigma/ruleset.h"
+#include "sigma/values.h"
+
+namespace lachan::sigma {
+
+namespace {
+
+struct Atom {
+  FieldId field;
+  std::string lit;
+};
+using Atoms = std::optional<std::vector<Atom>>;
+
+double atoms_cost(const std::vector<Atom>& a) {
+  double c = 0;
+  for (const auto& x : a) c += 1.0 + 8.0 / static_cast<double>(x.lit.size());
+  return c;
+}
+
+constexpr size_t kMinAtom = 3;
+
+struct ModSpec {
+  enum Pos { none, contains, startswith, endswith } position = none;
+  enum Type { plain, re, cidr, numeric, exists, fieldref, time_part } type = plain;
+  ValueMatcher::Cmp cmp = ValueMatcher::eq;
+  ValueMatcher::Part part = ValueMatcher::minute;
+  bool cased = false, all = false, neq = false, expand = false;
+  bool re_i = false, re_m = false, re_s = false;
+  std::vector<std::string> transforms;  // windash, base64, base64offset, utf16le, utf16be, utf16
+};
+
+bool parse_mods(const std::vector<std::string>& mods, ModSpec& s, std::string& err) {
+  auto set_type = [&](ModSpec::Type t, const std::string& m) {
+    if (s.type != ModSpec::plain && !(s.type == ModSpec::time_part && t == ModSpec::numeric)) {
+      err = fmt::format("modifier '{}' cannot be combined with another type modifier", m);
+      return false;
+    }
+    if (s.type != ModSpec::time_part) s.type = t;
+    return true;
+  };
+  for (const auto& raw : mods) {
+    std::string m = to_lower(raw);
+    if (m == "contains" || m == "startswith" || m == "endswith") {
+      if (s.position != ModSpec::none) {
+        err = fmt::format("modifier '{}' cannot be combined with another of contains, startswith, endswith", m);
+        return false;
+      }
+      s.position = m == "contains" ? ModSpec::contains : m == "startswith" ? ModSpec::startswith : ModSpec::endswith;
+    } else if (m == "all") {
+      s.all = true;
+    } else if (m == "cased") {
+      s.cased = true;
+    } else if (m == "neq") {
+      s.neq = true;
+    } else if (m == "expand") {
+      s.expand = true;
+    } else if (m == "windash" || m == "base64" || m == "base64offset" || m == "utf16le" || m == "wide" ||
+               m == "utf16be" || m == "utf16") {
+      s.transforms.push_back(m == "wide" ? "utf16le" : m);
+    } else if (m == "re") {
+      if (!set_type(ModSpec::re, m)) return false;
+    } else if (m == "i" || m == "ignorecase") {
+      s.re_i = true;
+    } else if (m == "m" || m == "multiline") {
+      s.re_m = true;
+    } else if (m == "s" || m == "dotall") {
+      s.re_s = true;
+    } else if (m == "cidr") {
+      if (!set_type(ModSpec::cidr, m)) return false;
+    } else if (m == "lt" || m == "lte" || m == "gt" || m == "gte") {
+      if (!set_type(ModSpec::numeric, m)) return false;
+      s.cmp = m == "lt" ? ValueMatcher::lt : m == "lte" ? ValueMatcher::lte : m == "gt" ? ValueMatcher::gt : ValueMatcher::gte;
+    } else if (m == "exists") {
+      if (!set_type(ModSpec::exists, m)) return false;
+    } else if (m == "fieldref") {
+      if (!set_type(ModSpec::fieldref, m)) return false;
+    } else if (m == "minute" || m == "hour" || m == "day" || m == "week" || m == "month" || m == "year") {
+      if (s.type != ModSpec::plain && s.type != ModSpec::numeric) {
+        err = fmt::format("modifier '{}' cannot be combined with another type modifier", m);
+        return false;
+      }
+      bool had_cmp = s.type == ModSpec::numeric;
+      s.type = ModSpec::time_part;
+      if (!had_cmp) s.cmp = ValueMatcher::eq;
+      s.part = m == "minute" ? ValueMatcher::minute : m == "hour" ? ValueMatcher::hour : m == "day" ? ValueMatcher::day
+             : m == "week" ? ValueMatcher::week : m == "month" ? ValueMatcher::month : ValueMatcher::year;
+    } else {
+      err = fmt::format("unknown modifier '{}'", raw);
+      return false;
+    }
+  }
+  if ((s.re_i || s.re_m || s.re_s) && s.type != ModSpec::re) {
+    err = "the regular-expression flags i, m, s need the 're' modifier";
+    return false;
+  }
+  if (s.type != ModSpec::plain && s.type != ModSpec::fieldref &&
+      (s.position != ModSpec::none || !s.transforms.empty())) {
+    err = "re, cidr, lt/lte/gt/gte, exists and time modifiers cannot be combined with contains, startswith, endswith "
+          "or encoding modifiers";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class Compiler {
+ public:
+  Compiler(Ruleset& rs, Diagnostics& d, LoadStats& st, const Placeholders& ph) : rs_(rs), d_(d), st_(st), ph_(ph) {}
+
+  // Compiles a rule for one variant; returns the root node, or nullopt (with diagnostics when
+  // `report` is set) if the rule is invalid.
+  std::optional<uint32_t> compile_rule(const Rule& r, const LogSourceVariant* var, bool report, Atoms& atoms) {
+    rule_ = &r;
+    var_ = var;
+    report_ = report;
+    ok_ = true;
+    std::vector<uint32_t> roots;
+    std::vector<Atoms> root_atoms;
+    for (const auto& c : r.conditions) {
+      Atoms a;
+      roots.push_back(compile_cond(c, r.detections, a, r.detections));
+      root_atoms.push_back(std::move(a));
+    }
+    if (!ok_) return std::nullopt;
+    if (roots.size() == 1) {
+      atoms = std::move(root_atoms[0]);
+      return roots[0];
+    }
+    atoms = union_atoms(root_atoms);
+    return add_node(Node::op_or, 0, roots);
+  }
+
+  std::vector<FieldId> map_field(const std::string& name) {
+    if (var_) {
+      auto it = var_->fields.find(name);
+      if (it != var_->fields.end()) {
+        std::vector<FieldId> out;
+        for (const auto& f : it->second) out.push_back(intern(f));
+        return out;
+      }
+    }
+    return {intern(name)};
+  }
+
+  FieldId intern(const std::string& name) {
+    if (starts_with(name, "Event.")) rs_.has_event_paths_ = true;
+    return rs_.fields_.intern(name);
+  }
+
+ private:
+  void error(Pos p, const char* code, std::string msg) {
+    ok_ = false;
+    if (report_) d_.error(rule_->file, p.line, p.col, code, std::move(msg));
+  }
+  void warn(Pos p, const char* code, std::string msg) {
+    if (report_) d_.warning(rule_->file, p.line, p.col, code, std::move(msg));
+  }
+
+  uint32_t add_node(Node::Op op, uint32_t arg, const std::vector<uint32_t>& kids) {
+    Node n;
+    n.op = op;
+    n.arg = arg;
+    n.first_child = static_cast<uint32_t>(rs_.children_.size());
+    n.child_count = static_cast<uint32_t>(kids.size());
+    rs_.children_.insert(rs_.children_.end(), kids.begin(), kids.end());
+    rs_.nodes_.push_back(n);
+    return static_cast<uint32_t>(rs_.nodes_.size() - 1);
+  }
+  uint32_t add_match(FieldMatcher m) {
+    rs_.matchers_.push_back(std::move(m));
+    return add_node(Node::op_match, static_cast<uint32_t>(rs_.matchers_.size() - 1), {});
+  }
+
+  static Atoms union_atoms(std::vector<Atoms>& parts) {
+    std::vector<Atom> all;
+    for (auto& p : parts) {
+      if (!p) return std::nullopt;
+      all.insert(all.end(), p->begin(), p->end());
+    }
+    if (all.empty()) return std::nullopt;
+    return all;
+  }
+  static Atoms best_atoms(std::vector<Atoms>& parts) {
+    Atoms best;
+    double best_cost = 0;
+    for (auto& p : parts) {
+      if (!p || p->empty()) continue;
+      double c = atoms_cost(*p);
+      if (!best || c < best_cost) {
+        best = std::move(p);
+        best_cost = c;
+      }
+    }
+    return best;
+  }
+
+  uint32_t compile_cond(const CondExpr& e, const std::vector<SearchIdentifier>& dets, Atoms& atoms,
+                        const std::vector<SearchIdentifier>& all_dets) {
+    switch (e.kind) {
+      case CondExpr::ref: {
+        for (const auto& d : dets)
+          if (d.name == e.name) return compile_search(d, atoms);
+        error(rule_->condition_pos, "unknown-identifier", fmt::format("unknown search identifier '{}'", e.name));
+        return add_node(Node::op_false, 0, {});
+      }
+      case CondExpr::op_not: {
+        Atoms ignored;
+        uint32_t k = compile_cond(e.children[0], dets, ignored, all_dets);
+        atoms = std::nullopt;
+        return add_node(Node::op_not, 0, {k});
+      }
+      case CondExpr::op_and:
+      case CondExpr::op_or: {
+        std::vector<uint32_t> kids;
+        std::vector<Atoms> ka;
+        for (const auto& c : e.children) {
+          Atoms a;
+          kids.push_back(compile_cond(c, dets, a, all_dets));
+          ka.push_back(std::move(a));
+        }
+        atoms = e.kind == CondExpr::op_and ? best_atoms(ka) : union_atoms(ka);
+        return add_node(e.kind == CondExpr::op_and ? Node::op_and : Node::op_or, 0, kids);
+      }
+      case CondExpr::of: {
+        std::vector<uint32_t> kids;
+        std::vector<Atoms> ka;
+        for (const auto& d : dets) {
+          bool hit = e.name == "them" ? (d.name.empty() || d.name[0] != '_') : identifier_matches(e.name, d.name);
+          if (!hit) continue;
+          Atoms a;
+          kids.push_back(compile_search(d, a));
+          ka.push_back(std::move(a));
+        }
+        if (kids.empty()) {
+          error(rule_->condition_pos, "empty-quantifier", fmt::format("'of {}' matches no search identifier", e.name));
+          return add_node(Node::op_false, 0, {});
+        }
+        if (e.count == 0 || e.count >= kids.size()) {
+          if (e.count > kids.size()) {
+            atoms = std::nullopt;
+            return add_node(Node::op_false, 0, {});
+          }
+          atoms = best_atoms(ka);
+          return add_node(Node::op_and, 0, kids);
+        }
+        atoms = union_atoms(ka);
+        if (e.count == 1) return add_node(Node::op_or, 0, kids);
+        return add_node(Node::op_at_least, e.count, kids);
+      }
+    }
+    return add_node(Node::op_false, 0, {});
+  }
+
+  uint32_t compile_search(const SearchIdentifier& s, Atoms& atoms) {
+    std::vector<uint32_t> alts;
+    std::vector<Atoms> alt_atoms;
+    for (const auto& alt : s.alternatives) {
+      std::vector<uint32_t> items;
+      std::vector<Atoms> item_atoms;
+      for (const auto& it : alt) {
+        Atoms a;
+        items.push_back(compile_item(it, a));
+        item_atoms.push_back(std::move(a));
+      }
+      alt_atoms.push_back(best_atoms(item_atoms));
+      alts.push_back(items.size() == 1 ? items[0] : add_node(Node::op_and, 0, items));
+    }
+    atoms = union_atoms(alt_atoms);
+    return alts.size() == 1 ? alts[0] : add_node(Node::op_or, 0, alts);
+  }
+
+  // Expands %placeholders% in a raw value (`\%` is a plain percent).
+  bool expand_placeholders(const RawValue& v, std::vector<std::string>& out) {
+    std::vector<std::string> acc{""};
+    const std::string& t = v.text;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == '\\' && i + 1 < t.size() && t[i + 1] == '%') {
+        for (auto& a : acc) a += '%';
+        ++i;
+        continue;
+      }
+      if (t[i] == '%') {
+        size_t j = t.find('%', i + 1);
+        if (j != std::string::npos && j > i + 1) {
+          std::string name = t.substr(i + 1, j - i - 1);
+          const auto* vals = ph_.find(name);
+          if (!vals) {
+            error(v.pos, "unknown-placeholder",
+                  fmt::format("placeholder '%{}%' has no values (define it in the placeholders file)", name));
+            return false;
+          }
+          std::vector<std::string> next;
+          for (const auto& a : acc)
+            for (const auto& r : *vals) next.push_back(a + r);
+          acc = std::move(next);
+          i = j;
+          continue;
+        }
+      }
+      for (auto& a : acc) a += t[i];
+    }
+    out.insert(out.end(), acc.begin(), acc.end());
+    return true;
+  }
+
+  // Turns one raw string value into patterns, applying transformations in the written order.
+  bool string_patterns(const std::string& text, const ModSpec& ms, Pos pos, std::vector<ValueMatcher>& out) {
+    std::vector<std::vector<match::Token>> cur{match::tokenize_sigma_string(text)};
+    for (const auto& t : ms.transforms) {
+      std::vector<std::vector<match::Token>> next;
+      for (auto& toks : cur) {
+        if (t == "windash") {
+          auto v = windash_variants(toks);
+          next.insert(next.end(), v.begin(), v.end());
+          continue;
+        }
+        std::string lit;
+        if (!match::tokens_literal(toks, lit)) {
+          error(pos, "wildcard-in-encoded-value",
+                fmt::format("'{}' cannot encode a value with wildcards ('{}')", t, match::render_tokens(toks)));
+          return false;
+        }
+        std::vector<std::string> encoded;
+        if (t == "base64") encoded.push_back(base64_encode(lit));
+        else if (t == "base64offset") encoded = base64_offset_variants(lit);
+        else if (t == "utf16le") encoded.push_back(to_utf16(lit, Utf16::le));
+        else if (t == "utf16be") encoded.push_back(to_utf16(lit, Utf16::be));
+        else encoded.push_back(to_utf16(lit, Utf16::bom));
+        for (auto& e : encoded) {
+          std::vector<match::Token> tk;
+          for (char c : e) tk.push_back({match::Token::literal, c});
+          next.push_back(std::move(tk));
+        }
+      }
+      cur = std::move(next);
+    }
+    for (auto& toks : cur) {
+      if (ms.position == ModSpec::contains || ms.position == ModSpec::endswith)
+        if (toks.empty() || toks.front().kind != match::Token::star) toks.insert(toks.begin(), {match::Token::star, 0});
+      if (ms.position == ModSpec::contains || ms.position == ModSpec::startswith)
+        if (toks.empty() || toks.back().kind != match::Token::star) toks.push_back({match::Token::star, 0});
+      ValueMatcher vm;
+      vm.kind = ValueMatcher::pattern;
+      vm.pat = match::Pattern(toks, ms.cased);
+      out.push_back(std::move(vm));
+    }
+    return true;
+  }
+
+  uint32_t compile_item(const DetectionItem& it, Atoms& atoms) {
+    atoms = std::nullopt;
+    ModSpec ms;
+    std::string err;
+    if (!parse_mods(it.modifiers, ms, err)) {
+      error(it.pos, err.rfind("unknown modifier", 0) == 0 ? "unknown-modifier" : "incompatible-modifiers", err);
+      return add_node(Node::op_false, 0, {});
+    }
+    if (ms.all && it.values.size() == 1 && !it.values_were_list && it.field)
+      warn(it.pos, "all-single-value", "'all' on a single value has no effect");
+    FieldMatcher m;
+    m.all = ms.all;
+    m.negate = ms.neq;
+    if (it.field) m.fields = map_field(*it.field);
+    else {
+      m.kind = FieldMatcher::keyword;
+      rs_.needs_keywords_ = true;
+      if (ms.type != ModSpec::plain && ms.type != ModSpec::re) {
+        error(it.pos, "invalid-keyword-modifier", "keyword searches only take string modifiers and 're'");
+        return add_node(Node::op_false, 0, {});
+      }
+    }
+
+    if (ms.type == ModSpec::exists) {
+      if (!it.field || it.values.size() != 1 || it.values[0].is_null) {
+        error(it.pos, "invalid-exists", "'exists' needs a field and one value, true or false");
+        return add_node(Node::op_false, 0, {});
+      }
+      std::string v = to_lower(it.values[0].text);
+      if (v != "true" && v != "false" && v != "yes" && v != "no") {
+        error(it.values[0].pos, "invalid-exists", fmt::format("'exists' takes true or false, not '{}'", it.values[0].text));
+        return add_node(Node::op_false, 0, {});
+      }
+      m.kind = FieldMatcher::exists;
+      m.exists_value = v == "true" || v == "yes";
+      return add_match(std::move(m));
+    }
+
+    // A null among the values: the field is absent or null. Split it from the other values.
+    bool has_null = false;
+    std::vector<const RawValue*> vals;
+    for (const auto& v : it.values) {
+      if (v.is_null) has_null = true;
+      else vals.push_back(&v);
+    }
+    std::optional<uint32_t> null_node;
+    if (has_null) {
+      if (!it.field) {
+        error(it.pos, "invalid-value", "a keyword cannot be null");
+        return add_node(Node::op_false, 0, {});
+      }
+      FieldMatcher nm;
+      nm.kind = FieldMatcher::null_value;
+      nm.fields = m.fields;
+      null_node = add_match(std::move(nm));
+      if (vals.empty()) return ms.neq ? add_node(Node::op_not, 0, {*null_node}) : *null_node;
+    }
+
+    for (const RawValue* v : vals) {
+      std::vector<std::string> texts;
+      if (ms.expand) {
+        if (!expand_placeholders(*v, texts)) return add_node(Node::op_false, 0, {});
+      } else {
+        texts.push_back(v->text);
+      }
+      for (const auto& text : texts) {
+        switch (ms.type) {
+          case ModSpec::plain:
+            if (!string_patterns(text, ms, v->pos, m.vals)) return add_node(Node::op_false, 0, {});
+            break;
+          case ModSpec::re: {
+            std::string pat;
+            if (ms.re_i) pat += "(?i)";
+            if (ms.re_m) pat += "(?m)";
+            if (ms.re_s) pat += "(?s)";
+            pat += text;
+            RE2::Options opt;
+            opt.set_log_errors(false);
+            auto re = std::make_shared<const RE2>(pat, opt);
+            if (!re->ok()) {
+              error(v->pos, "invalid-regex", fmt::format("regular expression '{}' is not valid: {}", text, re->error()));
+              return add_node(Node::op_false, 0, {});
+            }
+            ValueMatcher vm;
+            vm.kind = ValueMatcher::regex;
+            vm.re = std::move(re);
+            m.vals.push_back(std::move(vm));
+            break;
+          }
+          case ModSpec::cidr: {
+            auto c = match::Cidr::parse(text);
+            if (!c) {
+              error(v->pos, "invalid-cidr", fmt::format("'{}' is not an IPv4 or IPv6 network", text));
+              return add_node(Node::op_false, 0, {});
+            }
+            ValueMatcher vm;
+            vm.kind = ValueMatcher::cidr;
+            vm.net = c;
+            m.vals.push_back(std::move(vm));
+            break;
+          }
+          case ModSpec::numeric:
+          case ModSpec::time_part: {
+            double num = 0;
+            auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), num);
+            if (ec != std::errc() || p != text.data() + text.size()) {
+              error(v->pos, "invalid-number", fmt::format("'{}' is not a number", text));
+              return add_node(Node::op_false, 0, {});
+            }
+            ValueMatcher vm;
+            vm.kind = ms.type == ModSpec::numeric ? ValueMatcher::compare : ValueMatcher::time_part;
+            vm.cmp = ms.cmp;
+            vm.part = ms.part;
+            vm.number = num;
+            m.vals.push_back(std::move(vm));
+            break;
+          }
+          case ModSpec::fieldref: {
+            ValueMatcher vm;
+            vm.kind = ValueMatcher::fieldref;
+            auto ids = map_field(text);
+            vm.ref = ids.front();
+            vm.ref_pos = ms.position == ModSpec::contains     ? ValueMatcher::ref_contains
+                       : ms.position == ModSpec::startswith ? ValueMatcher::ref_starts
+                       : ms.position == ModSpec::endswith   ? ValueMatcher::ref_ends
+                                                            : ValueMatcher::ref_equals;
+            vm.cased = ms.cased;
+            m.vals.push_back(std::move(vm));
+            break;
+          }
+          case ModSpec::exists: break;
+        }
+      }
+    }
+    if (m.vals.empty() && !null_node) {
+      // e.g. an expanded placeholder with no values: nothing can match.
+      return add_node(Node::op_false, 0, {});
+    }
+
+    // Prefilter atoms: only for positive string tests on named fields.
+    if (m.kind == FieldMatcher::values && !m.negate && !m.vals.empty() && !null_node) {
+      std::vector<Atoms> per_value;
+      for (const auto& vm : m.vals) {
+        if (vm.kind != ValueMatcher::pattern) {
+          per_value.push_back(std::nullopt);
+          continue;
+        }
+        std::string lit = vm.pat.longest_literal();
+        if (vm.pat.case_sensitive()) lit = to_lower(lit);
+        bool usable = lit.size() >= kMinAtom && lit.find('\0') == std::string::npos;
+        if (!usable) {
+          per_value.push_back(std::nullopt);
+          continue;
+        }
+        std::vector<Atom> a;
+        for (FieldId f : m.fields) a.push_back({f, lit});
+        per_value.push_back(std::move(a));
+      }
+      atoms = m.all ? best_atoms(per_value) : union_atoms(per_value);
+    }
+
+    uint32_t node = add_match(std::move(m));
+    if (null_node) {
+      uint32_t both = add_node(Node::op_or, 0, {*null_node, node});
+      return both;
+    }
+    return node;
+  }
+
+  Ruleset& rs_;
+  Diagnostics& d_;
+  LoadStats& st_;
+  const Placeholders& ph_;
+  const Rule* rule_ = nullptr;
+  const LogSourceVariant* var_ = nullptr;
+  bool report_ = true;
+  bool ok_ = true;
+
+ public:
+  // Builds everything from parsed documents.
+  void build(std::vector<Rule>& rules, std::vector<Filter>& filters, std::vector<CorrelationRule>& corrs,
+             const LogSourceMap& map, bool use_prefilter);
+};
+
+namespace {
+
+void collect_files(const std::string& path, std::vector<std::string>& out, Diagnostics& d) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    std::vector<std::string> files;
+    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      if (!it->is_regular_file(ec)) continue;
+      auto ext = it->path().extension().string();
+      if (ext == ".yml" || ext == ".yaml") files.push_back(it->path().string());
+    }
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  } else if (fs::exists(path, ec)) {
+    out.push_back(path);
+  } else {
+    d.error(path, 0, 0, "file-not-found", "no such rule file or folder");
+  }
+}
+
+// Renames a filter's identifiers with a prefix so they cannot clash with the rule's.
+CondExpr prefix_refs(const CondExpr& e, const std::string& prefix) {
+  CondExpr out = e;
+  if (e.kind == CondExpr::ref) out.name = prefix + e.name;
+  else if (e.kind == CondExpr::of) out.name = e.name == "them" ? prefix + "*" : prefix + e.name;
+  out.children.clear();
+  for (const auto& c : e.children) out.children.push_back(prefix_refs(c, prefix));
+  return out;
+}
+
+bool rule_referenced(const Rule& r, const std::string& ref) {
+  return (!r.id.empty() && r.id == ref) || (!r.name.empty() && r.name == ref);
+}
+
+}  // namespace
+
+void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std::vector<CorrelationRule>& corrs,
+                     const LogSourceMap& map, bool use_prefilter) {
+  // Filters: (rule condition) and (filter condition), as pySigma applies them.
+  for (size_t fi = 0; fi < filters.size(); ++fi) {
+    const Filter& f = filters[fi];
+    size_t applied = 0;
+    for (auto& r : rules) {
+      if (!logsource_contains(f.logsource, r.logsource)) continue;
+      bool named = f.any_rule;
+      for (const auto& ref : f.rules) named = named || rule_referenced(r, ref);
+      if (!named) continue;
+      std::string prefix = fmt::format("_filter{}_", fi);
+      for (auto d : f.detections) {
+        d.name = prefix + d.name;
+        r.detections.push_back(std::move(d));
+      }
+      CondExpr fc = prefix_refs(f.condition, prefix);
+      for (auto& c : r.conditions) {
+        CondExpr both;
+        both.kind = CondExpr::op_and;
+        both.children.push_back(std::move(c));
+        both.children.push_back(fc);
+        c = std::move(both);
+      }
+      ++applied;
+    }
+    if (applied == 0)
+      d_.warning(f.file, f.pos.line, f.pos.col, "filter-unused", fmt::format("filter '{}' applies to no loaded rule", f.title));
+  }
+
+  // Time fields, interned first so every event extracts them.
+  for (const char* n : {"TimeCreated_SystemTime", "@timestamp", "timestamp", "ts", "time", "UtcTime", "EventTime",
+                        "event.created", "date"})
+    rs_.time_fields_.push_back(intern(n));
+
+  // Variants: from the mapping, plus one unrestricted variant for unmapped rules.
+  std::map<const LogSourceVariant*, uint32_t> var_index;
+  auto variant_id = [&](const LogSourceVariant* v) -> uint32_t {
+    auto it = var_index.find(v);
+    if (it != var_index.end()) return it->second;
+    CompiledVariant cv;
+    cv.name = v ? v->name : "*";
+    if (v) {
+      for (const auto& w : v->when) {
+        CompiledWhen cw;
+        cw.field = intern(w.field);
+        cw.exists_test = w.exists_test;
+        cw.exists_value = w.exists_value;
+        cw.values = w.values;
+        cv.when.push_back(std::move(cw));
+      }
+    }
+    rs_.variants_.push_back(std::move(cv));
+    uint32_t id = static_cast<uint32_t>(rs_.variants_.size() - 1);
+    var_index[v] = id;
+    return id;
+  };
+
+  // Correlation references: which rules feed which correlation, and whether they still emit.
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> feeds(rules.size());
+  std::vector<bool> suppressed(rules.size(), false), generated(rules.size(), false);
+  for (size_t ci = 0; ci < corrs.size(); ++ci) {
+    for (size_t pos = 0; pos < corrs[ci].rules.size(); ++pos) {
+      const std::string& ref = corrs[ci].rules[pos];
+      bool found = false;
+      for (size_t ri = 0; ri < rules.size(); ++ri) {
+        if (!rule_referenced(rules[ri], ref)) continue;
+        found = true;
+        feeds[ri].push_back({static_cast<uint32_t>(ci), static_cast<uint32_t>(pos)});
+        if (corrs[ci].generate) generated[ri] = true;
+        else suppressed[ri] = true;
+      }
+      for (const auto& other : corrs)
+        if ((!other.id.empty() && other.id == ref) || (!other.name.empty() && other.name == ref)) found = true;
+      if (!found)
+        d_.error(corrs[ci].file, corrs[ci].line, 0, "unknown-rule-reference",
+                 fmt::format("correlation '{}' references '{}', which is not a loaded rule (by id or name)",
+                             corrs[ci].title, ref));
+    }
+  }
+
+  struct Pending {
+    uint32_t compiled;
+    std::vector<Atom> atoms;
+  };
+  std::vector<Pending> pending;
+  for (size_t ri = 0; ri < rules.size(); ++ri) {
+    const Rule& r = rules[ri];
+    auto vars = map.variants_for(r.logsource);
+    std::vector<const LogSourceVariant*> use(vars.begin(), vars.end());
+    if (use.empty()) {
+      use.push_back(nullptr);
+      ++st_.unmapped_rules;
+    }
+    // Compile once with diagnostics; reject the rule if that fails.
+    size_t nodes_before = rs_.nodes_.size(), matchers_before = rs_.matchers_.size(), children_before = rs_.children_.size();
+    std::vector<std::pair<uint32_t, Atoms>> roots;
+    bool ok = true;
+    for (size_t vi = 0; vi < use.size() && ok; ++vi) {
+      Atoms atoms;
+      auto root = compile_rule(r, use[vi], vi == 0, atoms);
+      if (!root) ok = false;
+      else roots.push_back({*root, std::move(atoms)});
+    }
+    if (!ok) {
+      rs_.nodes_.resize(nodes_before);
+      rs_.matchers_.resize(matchers_before);
+      rs_.children_.resize(children_before);
+      ++st_.rules_rejected;
+      continue;
+    }
+    RuleInfo info;
+    info.id = r.id;
+    info.name = r.name;
+    info.title = r.title;
+    info.status = r.status;
+    info.author = r.author;
+    info.file = r.file;
+    info.description = r.description;
+    info.level = r.level;
+    info.tags = r.tags;
+    info.feeds = feeds[ri];
+    info.emit = !suppressed[ri] || generated[ri];
+    rs_.rules_.push_back(std::move(info));
+    uint32_t rule_idx = static_cast<uint32_t>(rs_.rules_.size() - 1);
+    ++st_.rules_loaded;
+    for (size_t vi = 0; vi < use.size(); ++vi) {
+      CompiledRule cr;
+      cr.rule = rule_idx;
+      cr.variant = variant_id(use[vi]);
+      cr.root = roots[vi].first;
+      var_ = use[vi];
+      for (const auto& [ci, pos] : feeds[ri]) {
+        std::vector<std::vector<FieldId>> g;
+        for (const auto& name : corrs[ci].group_fields(pos)) g.push_back(map_field(name));
+        cr.group_fields.push_back(std::move(g));
+        auto vf = corrs[ci].value_field(pos);
+        cr.value_field.push_back(vf ? map_field(*vf) : std::vector<FieldId>{});
+      }
+      auto& atoms = roots[vi].second;
+      cr.always = !use_prefilter || !atoms || atoms->empty();
+      rs_.compiled_.push_back(std::move(cr));
+      uint32_t cidx = static_cast<uint32_t>(rs_.compiled_.size() - 1);
+      auto& var = rs_.variants_[rs_.compiled_[cidx].variant];
+      ++var.rule_count;
+      if (rs_.compiled_[cidx].always) var.always_rules.push_back(cidx);
+      else pending.push_back({cidx, std::move(*atoms)});
+    }
+  }
+  st_.compiled_instances = rs_.compiled_.size();
+  st_.prefiltered_instances = pending.size();
+
+  // Prefilter literal set.
+  std::unordered_map<std::string, uint32_t> lit_ids;
+  std::vector<std::string> lits;
+  rs_.prefilter_field_.assign(rs_.fields_.size(), 0);
+  for (const auto& p : pending) {
+    for (const auto& a : p.atoms) {
+      auto [it, fresh] = lit_ids.emplace(a.lit, static_cast<uint32_t>(lits.size()));
+      if (fresh) {
+        lits.push_back(a.lit);
+        rs_.literal_targets_.emplace_back();
+        rs_.literal_len_.push_back(static_cast<uint32_t>(a.lit.size()));
+      }
+      auto& tg = rs_.literal_targets_[it->second];
+      std::pair<FieldId, uint32_t> t{a.field, p.compiled};
+      if (std::find(tg.begin(), tg.end(), t) == tg.end()) tg.push_back(t);
+      if (a.field >= rs_.prefilter_field_.size()) rs_.prefilter_field_.resize(a.field + 1, 0);
+      rs_.prefilter_field_[a.field] = 1;
+    }
+  }
+  rs_.prefilter_field_.resize(rs_.fields_.size(), 0);
+  st_.literals = lits.size();
+  auto set = match::LiteralSet::build(lits);
+  if (!set.ok()) {
+    d_.error("", 0, 0, "prefilter-failed", set.error().message + "; rules are evaluated without prefilter");
+    for (const auto& p : pending) {
+      rs_.compiled_[p.compiled].always = true;
+      rs_.variants_[rs_.compiled_[p.compiled].variant].always_rules.push_back(p.compiled);
+    }
+    rs_.literal_targets_.clear();
+  } else {
+    rs_.literals_ = *set;
+  }
+  for (auto& v : rs_.variants_) std::sort(v.always_rules.begin(), v.always_rules.end());
+
+  // Variant dispatch: key on the first value test of each variant.
+  for (uint32_t vi = 0; vi < rs_.variants_.size(); ++vi) {
+    const auto& v = rs_.variants_[vi];
+    const CompiledWhen* key = nullptr;
+    for (const auto& w : v.when)
+      if (!w.exists_test && !w.values.empty()) {
+        key = &w;
+        break;
+      }
+    if (v.name == "*") {
+      rs_.fallback_variant_ = vi;
+      continue;
+    }
+    if (!key) {
+      rs_.unkeyed_variants_.push_back(vi);
+      continue;
+    }
+    Ruleset::KeyIndex* ki = nullptr;
+    for (auto& k : rs_.key_index_)
+      if (k.field == key->field) ki = &k;
+    if (!ki) {
+      rs_.key_index_.push_back({key->field, {}});
+      ki = &rs_.key_index_.back();
+    }
+    for (const auto& val : key->values) ki->by_value[val].push_back(vi);
+  }
+
+  rs_.correlations_ = std::move(corrs);
+}
+
+std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnostics& d, LoadStats& st) {
+  auto rs = std::shared_ptr<Ruleset>(new Ruleset());
+  LogSourceMap map;
+  if (!opt.mapping_paths.empty()) map.load(opt.mapping_paths, d);
+  Placeholders ph;
+  if (!opt.placeholders_path.empty()) ph.load(opt.placeholders_path, d);
+
+  std::vector<std::string> files;
+  for (const auto& p : opt.rule_paths) collect_files(p, files, d);
+  std::vector<Rule> rules;
+  std::vector<Filter> filters;
+  std::vector<CorrelationRule> corrs;
+  for (const auto& f : files) {
+    ++st.files;
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      d.error(f, 0, 0, "file-unreadable", "cannot read the file");
+      continue;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(ss.str());
+    } catch (const YAML::Exception& e) {
+      d.error(f, static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1), "yaml-syntax", e.msg);
+      ++st.rules_rejected;
+      continue;
+    }
+    YAML::Node global;
+    for (auto& doc : docs) {
+      ++st.documents;
+      if (!doc || doc.IsNull()) continue;
+      if (!doc.IsMap()) {
+        d.error(f, static_cast<uint32_t>(doc.Mark().line + 1), 1, "not-a-rule", "a rule document must be a YAML map");
+        ++st.rules_rejected;
+        continue;
+      }
+      try {
+        // Sigma 1.x rule collections: `action: global` documents are merged into the following ones.
+        if (doc["action"]) {
+          std::string action = doc["action"].Scalar();
+          if (action == "global") {
+            global = YAML::Clone(doc);
+            global.remove("action");
+            continue;
+          }
+          if (action == "reset") {
+            global = YAML::Node();
+            continue;
+          }
+          d.error(f, static_cast<uint32_t>(doc.Mark().line + 1), 1, "unsupported-action",
+                  fmt::format("rule collection action '{}' is not supported", action));
+          ++st.rules_rejected;
+          continue;
+        }
+        if (global) {
+          YAML::Node merged = YAML::Clone(global);
+          for (const auto& kv : doc) {
+            std::string k = kv.first.Scalar();
+            if (merged[k] && merged[k].IsMap() && kv.second.IsMap()) {
+              YAML::Node sub = merged[k];
+              for (const auto& kv2 : kv.second) sub[kv2.first.Scalar()] = kv2.second;
+            } else {
+              merged[k] = kv.second;
+            }
+          }
+          doc = merged;
+        }
+        size_t errors_before = d.error_count();
+        if (doc["correlation"]) {
+          ++st.correlations;
+          if (auto c = parse_correlation(doc, f, d)) corrs.push_back(std::move(*c));
+          else ++st.rules_rejected;
+        } else if (doc["filter"]) {
+          ++st.filters;
+          if (auto fl = parse_filter(doc, f, d)) filters.push_back(std::move(*fl));
+          else ++st.rules_rejected;
+        } else if (doc["detection"]) {
+          if (auto r = parse_rule(doc, f, d)) rules.push_back(std::move(*r));
+          else ++st.rules_rejected;
+        } else {
+          d.error(f, static_cast<uint32_t>(doc.Mark().line + 1), 1, "not-a-rule",
+                  "the document has none of 'detection', 'correlation' or 'filter'");
+          ++st.rules_rejected;
+        }
+        (void)errors_before;
+      } catch (const YAML::Exception& e) {
+        d.error(f, static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1), "yaml-structure", e.msg);
+        ++st.rules_rejected;
+      }
+    }
+  }
+  // Duplicate ids are reported: references by id become ambiguous.
+  std::map<std::string, const Rule*> ids;
+  for (const auto& r : rules) {
+    if (r.id.empty()) continue;
+    auto [it, fresh] = ids.emplace(r.id, &r);
+    if (!fresh)
+      d.warning(r.file, r.pos.line, r.pos.col, "duplicate-id", fmt::format("rule id {} is also used by {}", r.id, it->second->file));
+  }
+  Compiler c(*rs, d, st, ph);
+  c.build(rules, filters, corrs, map, opt.use_prefilter);
+  for (const auto& diag : d.items())
+    if (diag.severity == Severity::error) ++st.rejected_by_code[diag.code];
+  return rs;
+}
+
+}  // namespace lachan::sigma

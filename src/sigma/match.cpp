@@ -1,0 +1,307 @@
+// Evaluating a compiled ruleset on one event: variant dispatch, prefilter, then the candidates.
+#include <algorithm>
+#include <charconv>
+
+#include "core/strings.h"
+#include "core/time.h"
+#include "sigma/ruleset.h"
+
+namespace lachan::sigma {
+
+MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
+  if (rs.literals_) {
+    auto r = rs.literals_->prepare(scratch_);
+    (void)r.ok();  // allocation failure leaves scratch null; scan() then reports failure
+  }
+  variant_stamp_.assign(rs.variants_.size(), 0);
+  cand_stamp_.assign(rs.compiled_.size(), 0);
+  rule_stamp_.assign(rs.rules_.size(), 0);
+}
+
+namespace {
+
+struct ScanCtx {
+  const Ruleset* rs;
+  const std::vector<uint32_t>* seg_start;
+  const std::vector<FieldId>* seg_field;
+  const std::vector<uint32_t>* literal_len;
+  const std::vector<std::vector<std::pair<FieldId, uint32_t>>>* targets;
+  std::vector<uint32_t>* cand_stamp;
+  std::vector<uint32_t>* candidates;
+  uint32_t stamp;
+};
+
+int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* p) {
+  auto* c = static_cast<ScanCtx*>(p);
+  uint32_t start = static_cast<uint32_t>(to) - (*c->literal_len)[id];
+  const auto& ss = *c->seg_start;
+  auto it = std::upper_bound(ss.begin(), ss.end(), start);
+  size_t seg = static_cast<size_t>(it - ss.begin()) - 1;
+  FieldId f = (*c->seg_field)[seg];
+  for (const auto& [field, rule] : (*c->targets)[id]) {
+    if (field != f) continue;
+    if ((*c->cand_stamp)[rule] != c->stamp) {
+      (*c->cand_stamp)[rule] = c->stamp;
+      c->candidates->push_back(rule);
+    }
+  }
+  return 0;
+}
+
+bool compare(double a, ValueMatcher::Cmp op, double b) {
+  switch (op) {
+    case ValueMatcher::lt: return a < b;
+    case ValueMatcher::lte: return a <= b;
+    case ValueMatcher::gt: return a > b;
+    case ValueMatcher::gte: return a >= b;
+    case ValueMatcher::eq: return a == b;
+  }
+  return false;
+}
+
+bool parse_number(std::string_view t, double& out) {
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (t.empty()) return false;
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(t.data() + 2, t.data() + t.size(), v, 16);
+    if (ec != std::errc() || p != t.data() + t.size()) return false;
+    out = static_cast<double>(v);
+    return true;
+  }
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  return ec == std::errc() && p == t.data() + t.size();
+}
+
+}  // namespace
+
+bool Ruleset::value_matches(const ValueMatcher& v, const Event& e, uint32_t idx) const {
+  const FieldValue& fv = e.value(idx);
+  if (fv.kind == ValueKind::null) return false;
+  switch (v.kind) {
+    case ValueMatcher::pattern:
+      return v.pat.match(v.pat.case_sensitive() ? fv.text : e.lower(idx));
+    case ValueMatcher::regex:
+      return RE2::PartialMatch(re2::StringPiece(fv.text.data(), fv.text.size()), *v.re);
+    case ValueMatcher::cidr:
+      return v.net->contains(fv.text);
+    case ValueMatcher::compare: {
+      double d = 0;
+      return parse_number(fv.text, d) && compare(d, v.cmp, v.number);
+    }
+    case ValueMatcher::time_part: {
+      auto ts = parse_timestamp(fv.text);
+      if (!ts) return false;
+      CivilTime t = civil_from_ns(*ts);
+      int part = v.part == ValueMatcher::minute ? t.minute
+               : v.part == ValueMatcher::hour   ? t.hour
+               : v.part == ValueMatcher::day    ? t.day
+               : v.part == ValueMatcher::week   ? t.iso_week
+               : v.part == ValueMatcher::month  ? t.month
+                                                : t.year;
+      return compare(part, v.cmp, v.number);
+    }
+    case ValueMatcher::fieldref: {
+      for (uint32_t j = e.first(v.ref); j != Event::kNone; j = e.value(j).next) {
+        std::string_view a = v.cased ? fv.text : e.lower(idx);
+        std::string_view b = v.cased ? e.value(j).text : e.lower(j);
+        bool ok = v.ref_pos == ValueMatcher::ref_equals     ? a == b
+                : v.ref_pos == ValueMatcher::ref_contains   ? a.find(b) != std::string_view::npos
+                : v.ref_pos == ValueMatcher::ref_starts     ? starts_with(a, b)
+                                                            : ends_with(a, b);
+        if (ok) return true;
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e) const {
+  switch (m.kind) {
+    case FieldMatcher::exists: {
+      bool present = false;
+      for (FieldId f : m.fields) present = present || e.has(f);
+      return present == m.exists_value;
+    }
+    case FieldMatcher::null_value: {
+      for (FieldId f : m.fields)
+        for (uint32_t i = e.first(f); i != Event::kNone; i = e.value(i).next)
+          if (e.value(i).kind != ValueKind::null) return false;
+      return true;
+    }
+    case FieldMatcher::keyword: {
+      const auto& kv = e.keyword_values();
+      auto one = [&](const ValueMatcher& v) {
+        for (std::string_view s : kv) {
+          if (v.kind == ValueMatcher::regex) {
+            if (RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *v.re)) return true;
+            continue;
+          }
+          // Keywords search the whole event: a value without wildcards matches anywhere in a field.
+          std::string_view text = s;
+          std::string lowered;
+          if (!v.pat.case_sensitive() && has_ascii_upper(s)) {
+            lowered = to_lower(s);
+            text = lowered;
+          }
+          if (v.pat.kind() == match::Pattern::Kind::equals) {
+            if (text.find(v.pat.text()) != std::string_view::npos) return true;
+          } else if (v.pat.match(text)) {
+            return true;
+          }
+        }
+        return false;
+      };
+      if (m.all) {
+        for (const auto& v : m.vals)
+          if (!one(v)) return false;
+        return true;
+      }
+      for (const auto& v : m.vals)
+        if (one(v)) return true;
+      return false;
+    }
+    case FieldMatcher::values: break;
+  }
+  bool present = false;
+  auto any_value = [&](const ValueMatcher& v) {
+    for (FieldId f : m.fields)
+      for (uint32_t i = e.first(f); i != Event::kNone; i = e.value(i).next) {
+        present = true;
+        if (value_matches(v, e, i)) return true;
+      }
+    return false;
+  };
+  if (m.negate) {
+    for (const auto& v : m.vals)
+      if (any_value(v)) return false;
+    return present;
+  }
+  if (m.all) {
+    for (const auto& v : m.vals)
+      if (!any_value(v)) return false;
+    return true;
+  }
+  for (const auto& v : m.vals)
+    if (any_value(v)) return true;
+  return false;
+}
+
+bool Ruleset::eval(uint32_t ni, const Event& e) const {
+  const Node& n = nodes_[ni];
+  const uint32_t* kids = children_.data() + n.first_child;
+  switch (n.op) {
+    case Node::op_match: return eval_matcher(matchers_[n.arg], e);
+    case Node::op_and:
+      for (uint32_t k = 0; k < n.child_count; ++k)
+        if (!eval(kids[k], e)) return false;
+      return true;
+    case Node::op_or:
+      for (uint32_t k = 0; k < n.child_count; ++k)
+        if (eval(kids[k], e)) return true;
+      return false;
+    case Node::op_not: return !eval(kids[0], e);
+    case Node::op_at_least: {
+      uint32_t hits = 0;
+      for (uint32_t k = 0; k < n.child_count; ++k)
+        if (eval(kids[k], e) && ++hits >= n.arg) return true;
+      return false;
+    }
+    case Node::op_true: return true;
+    case Node::op_false: return false;
+  }
+  return false;
+}
+
+void Ruleset::active_variants(const Event& e, MatchContext& c) const {
+  c.active_.clear();
+  auto check = [&](uint32_t vi) {
+    if (c.variant_stamp_[vi] == c.stamp_) return;
+    for (const auto& w : variants_[vi].when) {
+      bool present = e.has(w.field);
+      if (w.exists_test) {
+        if (present != w.exists_value) return;
+        continue;
+      }
+      if (!present) return;
+      bool hit = false;
+      for (uint32_t i = e.first(w.field); i != Event::kNone && !hit; i = e.value(i).next) {
+        std::string_view v = e.lower(i);
+        for (const auto& want : w.values)
+          if (v == want) {
+            hit = true;
+            break;
+          }
+      }
+      if (!hit) return;
+    }
+    c.variant_stamp_[vi] = c.stamp_;
+    c.active_.push_back(vi);
+  };
+  for (const auto& k : key_index_) {
+    for (uint32_t i = e.first(k.field); i != Event::kNone; i = e.value(i).next) {
+      auto it = k.by_value.find(e.lower(i));
+      if (it == k.by_value.end()) continue;
+      for (uint32_t vi : it->second) check(vi);
+    }
+  }
+  for (uint32_t vi : unkeyed_variants_) check(vi);
+  if (c.active_.empty() && fallback_variant_ != UINT32_MAX) {
+    c.variant_stamp_[fallback_variant_] = c.stamp_;
+    c.active_.push_back(fallback_variant_);
+  }
+}
+
+void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out) const {
+  if (++c.stamp_ == 0) {
+    std::fill(c.variant_stamp_.begin(), c.variant_stamp_.end(), 0);
+    std::fill(c.cand_stamp_.begin(), c.cand_stamp_.end(), 0);
+    std::fill(c.rule_stamp_.begin(), c.rule_stamp_.end(), 0);
+    c.stamp_ = 1;
+  }
+  active_variants(e, c);
+  if (c.active_.empty()) return;
+  c.candidates_.clear();
+
+  // Prefilter: one scan over the values of every field some literal is bound to.
+  bool any_filtered = false;
+  for (uint32_t vi : c.active_) any_filtered = any_filtered || variants_[vi].rule_count > variants_[vi].always_rules.size();
+  if (any_filtered && literals_) {
+    c.buffer_.clear();
+    c.seg_start_.clear();
+    c.seg_field_.clear();
+    const size_t n = e.value_count();
+    for (uint32_t i = 0; i < n; ++i) {
+      const FieldValue& v = e.value(i);
+      if (v.field == kNoField || v.field >= prefilter_field_.size() || !prefilter_field_[v.field] || v.text.empty()) continue;
+      c.seg_start_.push_back(static_cast<uint32_t>(c.buffer_.size()));
+      c.seg_field_.push_back(v.field);
+      c.buffer_.append(v.text);
+      c.buffer_.push_back('\0');
+    }
+    if (!c.buffer_.empty()) {
+      ScanCtx sc{this, &c.seg_start_, &c.seg_field_, &literal_len_, &literal_targets_, &c.cand_stamp_, &c.candidates_, c.stamp_};
+      literals_->scan(c.buffer_, c.scratch_, &on_literal, &sc);
+    }
+  }
+  // Candidates of inactive variants are dropped; rules evaluated in rule order.
+  size_t keep = 0;
+  for (uint32_t cr : c.candidates_)
+    if (c.variant_stamp_[compiled_[cr].variant] == c.stamp_) c.candidates_[keep++] = cr;
+  c.candidates_.resize(keep);
+  for (uint32_t vi : c.active_)
+    c.candidates_.insert(c.candidates_.end(), variants_[vi].always_rules.begin(), variants_[vi].always_rules.end());
+  std::sort(c.candidates_.begin(), c.candidates_.end());
+  for (uint32_t cr : c.candidates_) {
+    const CompiledRule& r = compiled_[cr];
+    if (c.rule_stamp_[r.rule] == c.stamp_) continue;  // already matched through another variant
+    if (eval(r.root, e)) {
+      c.rule_stamp_[r.rule] = c.stamp_;
+      out.push_back(cr);
+    }
+  }
+}
+
+}  // namespace lachan::sigma

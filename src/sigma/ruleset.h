@@ -1,0 +1,190 @@
+// A compiled, immutable Sigma ruleset: every rule compiled once per log-source variant against
+// interned field ids, indexed by log source, with a Vectorscan prefilter over all rules'
+// literals. Shared by all threads (std::shared_ptr<const Ruleset>); per-thread state lives in
+// MatchContext.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.h"
+#include "match/cidr.h"
+#include "match/literal_set.h"
+#include "match/pattern.h"
+#include "sigma/correlation.h"
+#include "sigma/diagnostics.h"
+#include "sigma/logsource_map.h"
+#include "sigma/rule.h"
+
+namespace lachan::sigma {
+
+struct ValueMatcher {
+  enum Kind : uint8_t { pattern, regex, cidr, compare, fieldref, time_part };
+  enum Cmp : uint8_t { lt, lte, gt, gte, eq };
+  enum Part : uint8_t { minute, hour, day, week, month, year };
+  Kind kind = pattern;
+  Cmp cmp = eq;
+  Part part = minute;
+  double number = 0;
+  FieldId ref = kNoField;
+  enum RefPos : uint8_t { ref_equals, ref_contains, ref_starts, ref_ends };
+  RefPos ref_pos = ref_equals;  // fieldref with contains/startswith/endswith
+  bool cased = false;           // fieldref with `cased`
+  match::Pattern pat;
+  std::shared_ptr<const re2::RE2> re;
+  std::optional<match::Cidr> net;
+};
+
+struct FieldMatcher {
+  enum Kind : uint8_t { values, keyword, null_value, exists };
+  Kind kind = values;
+  bool all = false;     // every value must match (`all`)
+  bool negate = false;  // `neq`: the field exists and matches none of the values
+  bool exists_value = true;
+  std::vector<FieldId> fields;  // the event fields (any of) after mapping
+  std::vector<ValueMatcher> vals;
+};
+
+struct Node {
+  enum Op : uint8_t { op_and, op_or, op_not, op_at_least, op_match, op_true, op_false };
+  Op op = op_true;
+  uint32_t arg = 0;          // matcher index (op_match) or count (op_at_least)
+  uint32_t first_child = 0;  // into Ruleset::children_
+  uint32_t child_count = 0;
+};
+
+struct RuleInfo {
+  std::string id, name, title, status, author, file, description;
+  Level level = Level::medium;
+  std::vector<std::string> tags;
+  bool emit = true;  // false for rules only referenced by correlations without `generate`
+  std::vector<std::pair<uint32_t, uint32_t>> feeds;  // (correlation, position in its rules)
+};
+
+struct CompiledRule {
+  uint32_t rule = 0;
+  uint32_t variant = 0;
+  uint32_t root = 0;
+  bool always = false;  // not covered by the prefilter: evaluated for every event of its variant
+  // For correlations fed by this rule: group-by fields and value field, per feed.
+  std::vector<std::vector<std::vector<FieldId>>> group_fields;
+  std::vector<std::vector<FieldId>> value_field;
+};
+
+struct CompiledWhen {
+  FieldId field = kNoField;
+  bool exists_test = false, exists_value = true;
+  std::vector<std::string> values;
+};
+
+struct CompiledVariant {
+  std::string name;
+  std::vector<CompiledWhen> when;
+  std::vector<uint32_t> always_rules;  // compiled-rule indices evaluated without prefilter
+  size_t rule_count = 0;
+};
+
+struct LoadStats {
+  size_t files = 0;
+  size_t documents = 0;
+  size_t rules_loaded = 0;
+  size_t rules_rejected = 0;
+  size_t filters = 0;
+  size_t correlations = 0;
+  size_t unmapped_rules = 0;       // evaluated against every event
+  size_t compiled_instances = 0;   // rule x variant
+  size_t prefiltered_instances = 0;
+  size_t literals = 0;
+  std::map<std::string, size_t> rejected_by_code;
+};
+
+struct RulesetOptions {
+  std::vector<std::string> rule_paths;
+  std::vector<std::string> mapping_paths;  // log-source mappings; empty = none (all rules unrestricted)
+  std::string placeholders_path;           // for `expand`; empty = none
+  bool use_prefilter = true;
+};
+
+class MatchContext;
+
+class Ruleset {
+ public:
+  static std::shared_ptr<const Ruleset> load(const RulesetOptions& options, Diagnostics& diags, LoadStats& stats);
+
+  const FieldRegistry& fields() const noexcept { return fields_; }
+  const std::vector<RuleInfo>& rules() const noexcept { return rules_; }
+  const std::vector<CorrelationRule>& correlations() const noexcept { return correlations_; }
+  const CompiledRule& compiled(uint32_t i) const noexcept { return compiled_[i]; }
+  bool needs_keyword_values() const noexcept { return needs_keywords_; }
+  bool has_event_paths() const noexcept { return has_event_paths_; }
+  const std::vector<FieldId>& time_fields() const noexcept { return time_fields_; }
+
+  // Evaluates all rules on one flattened event; appends the indices of matching compiled rules
+  // (at most one per rule, in rule order) to `out`.
+  void match(const Event& e, MatchContext& ctx, std::vector<uint32_t>& out) const;
+
+ private:
+  friend class Compiler;
+  friend class MatchContext;
+  bool eval(uint32_t node, const Event& e) const;
+  bool eval_matcher(const FieldMatcher& m, const Event& e) const;
+  bool value_matches(const ValueMatcher& v, const Event& e, uint32_t idx) const;
+  void active_variants(const Event& e, MatchContext& ctx) const;
+
+  FieldRegistry fields_;
+  std::vector<RuleInfo> rules_;
+  std::vector<CorrelationRule> correlations_;
+  std::vector<CompiledRule> compiled_;
+  std::vector<CompiledVariant> variants_;
+  std::vector<FieldMatcher> matchers_;
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> children_;
+  std::vector<FieldId> time_fields_;
+  bool needs_keywords_ = false;
+  bool has_event_paths_ = false;
+
+  // Variant dispatch: key field -> lowercased value -> variants; plus variants without a key.
+  struct KeyIndex {
+    FieldId field;
+    std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> by_value;
+  };
+  std::vector<KeyIndex> key_index_;
+  std::vector<uint32_t> unkeyed_variants_;
+  // Rules whose log source no mapping entry covers: evaluated on events no variant covers.
+  uint32_t fallback_variant_ = UINT32_MAX;
+
+  // Prefilter.
+  std::shared_ptr<const match::LiteralSet> literals_;
+  std::vector<uint32_t> literal_len_;
+  std::vector<std::vector<std::pair<FieldId, uint32_t>>> literal_targets_;  // (field, compiled rule)
+  std::vector<uint8_t> prefilter_field_;  // by FieldId
+};
+
+// Per-thread scratch for Ruleset::match.
+class MatchContext {
+ public:
+  explicit MatchContext(const Ruleset& rs);
+  MatchContext(const MatchContext&) = delete;
+  MatchContext& operator=(const MatchContext&) = delete;
+
+ private:
+  friend class Ruleset;
+  match::LiteralSet::Scratch scratch_;
+  std::string buffer_;
+  std::vector<uint32_t> seg_start_;
+  std::vector<FieldId> seg_field_;
+  std::vector<uint32_t> variant_stamp_;
+  std::vector<uint32_t> active_;
+  std::vector<uint32_t> cand_stamp_;
+  std::vector<uint32_t> candidates_;
+  std::vector<uint32_t> rule_stamp_;
+  uint32_t stamp_ = 0;
+  const Ruleset* rs_ = nullptr;
+};
+
+}  // namespace lachan::sigma
