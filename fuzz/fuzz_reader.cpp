@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // EVTX parsing has its own fuzz target; do not hand libevtx files from here.
   const bool evtx = input.compare(0, 8, std::string("ElfFile\0", 8)) == 0;
   const ReaderTuning small{16, 5};
-  const ReaderTuning normal{};
+  const ReaderTuning normal{4096, SIZE_MAX};
   if (!evtx) {
     drain(input, Format::automatic, small, 64);
     drain(input, Format::automatic, normal, 16u << 20);

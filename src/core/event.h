@@ -73,15 +73,20 @@ class Event {
   // Prepares for a new record with `field_count` interned fields.
   void reset(size_t field_count);
   void add(FieldId f, std::string_view text, ValueKind kind);
-  // Records a leaf value for keyword (field-less) searches.
-  void add_keyword_value(std::string_view text) { all_values_.push_back(text); }
+  // Records a leaf value for keyword (field-less) searches; returns its value index.
+  void add_keyword_value(std::string_view text, ValueKind kind) {
+    all_values_.push_back(static_cast<uint32_t>(values_.size()));
+    values_.push_back(FieldValue{text, {}, kNone, kNoField, kind, false});
+  }
+  // Marks the value just added with add() as a keyword-search value too.
+  void mark_last_keyword() { all_values_.push_back(static_cast<uint32_t>(values_.size() - 1)); }
 
   bool has(FieldId f) const noexcept { return f < epoch_.size() && epoch_[f] == epoch_now_; }
   uint32_t first(FieldId f) const noexcept { return has(f) ? head_[f] : kNone; }
   const FieldValue& value(uint32_t i) const noexcept { return values_[i]; }
   std::string_view lower(uint32_t i) const;
   size_t value_count() const noexcept { return values_.size(); }
-  const std::vector<std::string_view>& keyword_values() const noexcept { return all_values_; }
+  const std::vector<uint32_t>& keyword_values() const noexcept { return all_values_; }  // value indices
 
   Arena& arena() noexcept { return arena_; }
   std::string_view raw;  // the record's JSON text
@@ -90,7 +95,7 @@ class Event {
   std::vector<uint32_t> epoch_, head_, tail_;
   uint32_t epoch_now_ = 0;
   std::vector<FieldValue> values_;
-  std::vector<std::string_view> all_values_;
+  std::vector<uint32_t> all_values_;
   mutable Arena arena_;
 };
 

@@ -59,8 +59,12 @@ void Flattener::leaf(std::string_view name, dom::element v, Event& e) {
   if (f == kNoField && !keyword) return;
   ValueKind kind;
   std::string_view text = render(v, e, kind);
-  if (f != kNoField) e.add(f, text, kind);
-  if (keyword && kind != ValueKind::null) e.add_keyword_value(text);
+  if (f != kNoField) {
+    e.add(f, text, kind);
+    if (keyword && kind != ValueKind::null) e.mark_last_keyword();
+  } else if (kind != ValueKind::null) {
+    e.add_keyword_value(text, kind);
+  }
 }
 
 void Flattener::walk(dom::element v, Event& e, int depth) {

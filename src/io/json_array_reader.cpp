@@ -3,6 +3,7 @@
 // text is split into its elements, each emitted as written, with its line number.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <string>
 
 #include "io/readers.h"
@@ -46,9 +47,9 @@ class JsonArrayReader final : public RecordReader {
 
  private:
   Result<void> load(RecordBatch& batch) {
-    constexpr size_t kChunk = 4u << 20;
     for (;;) {
       size_t old = text_.size();
+      const size_t kChunk = std::clamp<size_t>(old, 64u << 10, 64u << 20);  // grows with the input
       if (text_.size() > (size_t{4} << 30) - kChunk - simdjson::SIMDJSON_PADDING) {
         batch.malformed.push_back(Malformed{0, 1, "JSON array input of " + src_->name() + " is larger than 4 GiB"});
         done_ = true;

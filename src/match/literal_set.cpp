@@ -14,7 +14,7 @@ LiteralSet::Scratch::~Scratch() {
   if (s_) hs_free_scratch(s_);
 }
 
-Result<std::shared_ptr<const LiteralSet>> LiteralSet::build(const std::vector<std::string>& literals) {
+Result<std::shared_ptr<const LiteralSet>> LiteralSet::build(const std::vector<std::string>& literals, bool caseless) {
   std::shared_ptr<LiteralSet> set(new LiteralSet());
   set->count_ = literals.size();
   if (literals.empty()) return std::shared_ptr<const LiteralSet>(set);
@@ -25,7 +25,7 @@ Result<std::shared_ptr<const LiteralSet>> LiteralSet::build(const std::vector<st
   for (size_t i = 0; i < literals.size(); ++i) {
     ptrs.push_back(literals[i].data());
     lens.push_back(literals[i].size());
-    flags.push_back(HS_FLAG_CASELESS);
+    flags.push_back(caseless ? HS_FLAG_CASELESS : 0);
     ids.push_back(static_cast<unsigned>(i));
   }
   hs_compile_error_t* err = nullptr;

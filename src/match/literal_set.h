@@ -22,7 +22,9 @@ class LiteralSet {
   LiteralSet& operator=(const LiteralSet&) = delete;
 
   // Compiles the literals (ids are their positions). An empty list gives a set that never matches.
-  static Result<std::shared_ptr<const LiteralSet>> build(const std::vector<std::string>& literals);
+  // caseless: ASCII case-insensitive; otherwise exact bytes (callers then scan lowercased text
+  // with lowercase literals, which Vectorscan handles faster).
+  static Result<std::shared_ptr<const LiteralSet>> build(const std::vector<std::string>& literals, bool caseless = true);
 
   class Scratch {
    public:

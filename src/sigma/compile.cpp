@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,8 @@
 #include "core/strings.h"
 #include "sigma/ruleset.h"
 #include "sigma/values.h"
+
+#include <re2/filtered_re2.h>
 
 namespace lachan::sigma {
 
@@ -32,7 +35,11 @@ double atoms_cost(const std::vector<Atom>& a) {
   return c;
 }
 
-constexpr size_t kMinAtom = 3;
+// Atoms shorter than this select too many candidates to be worth scanning for.
+const size_t kMinAtom = getenv("LACHAN_MIN_ATOM") ? static_cast<size_t>(atoi(getenv("LACHAN_MIN_ATOM"))) : 4;
+// Longer literals are cut: their first kMaxAtom bytes are still a necessary condition, and
+// shorter literals keep the Vectorscan database small and quick to compile.
+const size_t kMaxAtom = getenv("LACHAN_MAX_ATOM") ? static_cast<size_t>(atoi(getenv("LACHAN_MAX_ATOM"))) : 16;
 
 struct ModSpec {
   enum Pos { none, contains, startswith, endswith } position = none;
@@ -182,6 +189,14 @@ class Compiler {
     rs_.nodes_.push_back(n);
     return static_cast<uint32_t>(rs_.nodes_.size() - 1);
   }
+  uint32_t node_cost(uint32_t n) const {
+    const Node& nd = rs_.nodes_[n];
+    if (nd.op == Node::op_match) return rs_.matchers_[nd.arg].cost;
+    uint32_t c = 1;
+    for (uint32_t k = 0; k < nd.child_count; ++k) c += node_cost(rs_.children_[nd.first_child + k]);
+    return c;
+  }
+
   uint32_t add_match(FieldMatcher m) {
     rs_.matchers_.push_back(std::move(m));
     return add_node(Node::op_match, static_cast<uint32_t>(rs_.matchers_.size() - 1), {});
@@ -235,6 +250,7 @@ class Compiler {
           ka.push_back(std::move(a));
         }
         atoms = e.kind == CondExpr::op_and ? best_atoms(ka) : union_atoms(ka);
+        std::stable_sort(kids.begin(), kids.end(), [&](uint32_t a, uint32_t b) { return node_cost(a) < node_cost(b); });
         return add_node(e.kind == CondExpr::op_and ? Node::op_and : Node::op_or, 0, kids);
       }
       case CondExpr::of: {
@@ -279,6 +295,8 @@ class Compiler {
         item_atoms.push_back(std::move(a));
       }
       alt_atoms.push_back(best_atoms(item_atoms));
+      // Cheap tests first: an AND stops at the first false operand.
+      std::stable_sort(items.begin(), items.end(), [&](uint32_t a, uint32_t b) { return node_cost(a) < node_cost(b); });
       alts.push_back(items.size() == 1 ? items[0] : add_node(Node::op_and, 0, items));
     }
     atoms = union_atoms(alt_atoms);
@@ -363,6 +381,45 @@ class Compiler {
     return true;
   }
 
+  // Moves many case-insensitive `contains` values of an any-of matcher into one literal set.
+  void accelerate(FieldMatcher& m) {
+    uint32_t cost = 0;
+    for (const auto& v : m.vals) cost += v.kind == ValueMatcher::regex ? 50 : v.kind == ValueMatcher::pattern ? 1 : 2;
+    if (m.kind == FieldMatcher::keyword) cost *= 8;
+    m.cost = std::max<uint32_t>(cost, 1);
+    if (m.all || m.negate || m.kind != FieldMatcher::values) return;
+    auto coverable = [](const ValueMatcher& v) {
+      return v.kind == ValueMatcher::pattern && !v.pat.case_sensitive() && v.pat.kind() == match::Pattern::Kind::contains &&
+             v.pat.text().find('\0') == std::string::npos && !v.pat.text().empty();
+    };
+    std::vector<std::string> lits;
+    for (const auto& v : m.vals)
+      if (coverable(v)) lits.push_back(v.pat.text());
+    if (lits.size() < kAccelerateMin) return;
+    auto set = match::LiteralSet::build(lits);
+    if (!set.ok()) return;
+    m.contains_set = *set;
+    m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), coverable), m.vals.end());
+    m.cost = 3 + static_cast<uint32_t>(m.vals.size());
+    rs_.accelerated_.push_back(m.contains_set);
+  }
+  static constexpr size_t kAccelerateMin = 12;
+
+  // The literals one of which every match of the regex must contain; empty if there is none
+  // (the regex can match without any literal of kMinAtom bytes).
+  static std::vector<std::string> regex_atoms(const std::string& pattern, const RE2::Options& opt) {
+    re2::FilteredRE2 f(static_cast<int>(kMinAtom));
+    int id = 0;
+    if (f.Add(pattern, opt, &id) != RE2::NoError) return {};
+    std::vector<std::string> atoms;
+    f.Compile(&atoms);
+    if (atoms.empty()) return {};
+    std::vector<int> potential;
+    f.AllPotentials({}, &potential);  // regexes that pass with no atom found: unfiltered
+    if (!potential.empty()) return {};
+    return atoms;
+  }
+
   uint32_t compile_item(const DetectionItem& it, Atoms& atoms) {
     atoms = std::nullopt;
     ModSpec ms;
@@ -439,6 +496,19 @@ class Compiler {
             if (ms.re_m) pat += "(?m)";
             if (ms.re_s) pat += "(?s)";
             pat += text;
+            // `.{N,}` (RE2 is very slow on large counted repetitions): some line of N or more
+            // characters. Only the unanchored form without flags is rewritten.
+            if (!ms.re_s && !ms.re_m && text.size() > 4 && text.rfind(".{", 0) == 0 && text.back() == '}' &&
+                text[text.size() - 2] == ',') {
+              std::string digits = text.substr(2, text.size() - 4);
+              if (!digits.empty() && digits.size() < 7 && digits.find_first_not_of("0123456789") == std::string::npos) {
+                ValueMatcher vm;
+                vm.kind = ValueMatcher::min_line;
+                vm.number = std::stod(digits);
+                m.vals.push_back(std::move(vm));
+                break;
+              }
+            }
             RE2::Options opt;
             opt.set_log_errors(false);
             auto re = std::make_shared<const RE2>(pat, opt);
@@ -448,6 +518,7 @@ class Compiler {
             }
             ValueMatcher vm;
             vm.kind = ValueMatcher::regex;
+            vm.required = regex_atoms(pat, opt);
             vm.re = std::move(re);
             m.vals.push_back(std::move(vm));
             break;
@@ -502,28 +573,45 @@ class Compiler {
       return add_node(Node::op_false, 0, {});
     }
 
-    // Prefilter atoms: only for positive string tests on named fields.
-    if (m.kind == FieldMatcher::values && !m.negate && !m.vals.empty() && !null_node) {
+    // Prefilter atoms: only for positive string tests (keywords: in any field).
+    if ((m.kind == FieldMatcher::values || m.kind == FieldMatcher::keyword) && !m.negate && !m.vals.empty() && !null_node) {
       std::vector<Atoms> per_value;
       for (const auto& vm : m.vals) {
+        if (vm.kind == ValueMatcher::regex && !vm.required.empty()) {
+          std::vector<Atom> a;
+          for (const auto& lit0 : vm.required) {
+            std::string lit = lit0.size() > kMaxAtom ? lit0.substr(lit0.size() - kMaxAtom) : lit0;
+            if (m.kind == FieldMatcher::keyword) a.push_back({kAnyField, lit});
+            for (FieldId f : m.fields) a.push_back({f, lit});
+          }
+          per_value.push_back(std::move(a));
+          continue;
+        }
         if (vm.kind != ValueMatcher::pattern) {
           per_value.push_back(std::nullopt);
           continue;
         }
         std::string lit = vm.pat.longest_literal();
         if (vm.pat.case_sensitive()) lit = to_lower(lit);
-        bool usable = lit.size() >= kMinAtom && lit.find('\0') == std::string::npos;
+        // A literal of the pattern is necessary; use its most distinctive part, the end of it,
+        // where names and extensions sit (e.g. "\\powershell.exe").
+        if (lit.size() > kMaxAtom) lit = lit.substr(lit.size() - kMaxAtom);
+        size_t weight = 0;  // bytes outside ASCII are rare in logs: count them double
+        for (unsigned char ch : lit) weight += ch >= 0x80 ? 2 : 1;
+        bool usable = weight >= kMinAtom && lit.find('\0') == std::string::npos;
         if (!usable) {
           per_value.push_back(std::nullopt);
           continue;
         }
         std::vector<Atom> a;
+        if (m.kind == FieldMatcher::keyword) a.push_back({kAnyField, lit});
         for (FieldId f : m.fields) a.push_back({f, lit});
         per_value.push_back(std::move(a));
       }
       atoms = m.all ? best_atoms(per_value) : union_atoms(per_value);
     }
 
+    accelerate(m);
     uint32_t node = add_match(std::move(m));
     if (null_node) {
       uint32_t both = add_node(Node::op_or, 0, {*null_node, node});
@@ -753,6 +841,10 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       auto& tg = rs_.literal_targets_[it->second];
       std::pair<FieldId, uint32_t> t{a.field, p.compiled};
       if (std::find(tg.begin(), tg.end(), t) == tg.end()) tg.push_back(t);
+      if (a.field == kAnyField) {
+        rs_.keyword_atoms_ = true;
+        continue;
+      }
       if (a.field >= rs_.prefilter_field_.size()) rs_.prefilter_field_.resize(a.field + 1, 0);
       rs_.prefilter_field_[a.field] = 1;
     }

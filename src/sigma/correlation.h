@@ -174,7 +174,9 @@ struct CorrelationHit {
   int64_t first_ts_ns = 0, last_ts_ns = 0;  // first and last entry of the hit
   int64_t ts_ns = 0;  // time of the hit: (A) last_ts_ns; (B) end of the window (first + timespan)
   double value = 0;   // the count / distinct count / sum / avg / percentile / rules that met it
-  std::vector<uint64_t> events;  // the events that made it, in time order (upstream hits flattened)
+  // The events of the hit's entries, in time order (upstream hits flattened): every entry of
+  // the window up to the completing one — for temporal_ordered also entries off the chain.
+  std::vector<uint64_t> events;
 };
 
 struct CorrelationLimits {

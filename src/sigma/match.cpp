@@ -9,9 +9,14 @@
 namespace lachan::sigma {
 
 MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
+  // One scratch serves every database once prepared for each of them.
   if (rs.literals_) {
     auto r = rs.literals_->prepare(scratch_);
     (void)r.ok();  // allocation failure leaves scratch null; scan() then reports failure
+  }
+  for (const auto& set : rs.accelerated_) {
+    auto r = set->prepare(scratch_);
+    (void)r.ok();
   }
   variant_stamp_.assign(rs.variants_.size(), 0);
   cand_stamp_.assign(rs.compiled_.size(), 0);
@@ -39,7 +44,7 @@ int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, 
   size_t seg = static_cast<size_t>(it - ss.begin()) - 1;
   FieldId f = (*c->seg_field)[seg];
   for (const auto& [field, rule] : (*c->targets)[id]) {
-    if (field != f) continue;
+    if (field != f && field != kAnyField) continue;
     if ((*c->cand_stamp)[rule] != c->stamp) {
       (*c->cand_stamp)[rule] = c->stamp;
       c->candidates->push_back(rule);
@@ -86,6 +91,15 @@ bool Ruleset::value_matches(const ValueMatcher& v, const Event& e, uint32_t idx)
       return RE2::PartialMatch(re2::StringPiece(fv.text.data(), fv.text.size()), *v.re);
     case ValueMatcher::cidr:
       return v.net->contains(fv.text);
+    case ValueMatcher::min_line: {
+      // Length of the longest line in code points, as RE2's `.` counts them (no newline).
+      size_t run = 0;
+      for (unsigned char ch : fv.text) {
+        if (ch == '\n') run = 0;
+        else if ((ch & 0xC0) != 0x80 && ++run >= v.number) return true;
+      }
+      return false;
+    }
     case ValueMatcher::compare: {
       double d = 0;
       return parse_number(fv.text, d) && compare(d, v.cmp, v.number);
@@ -118,7 +132,14 @@ bool Ruleset::value_matches(const ValueMatcher& v, const Event& e, uint32_t idx)
   return false;
 }
 
-bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e) const {
+namespace {
+int on_any(unsigned, unsigned long long, unsigned long long, unsigned, void* p) {
+  *static_cast<bool*>(p) = true;
+  return 1;  // stop at the first hit
+}
+}  // namespace
+
+bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e, MatchContext& c) const {
   switch (m.kind) {
     case FieldMatcher::exists: {
       bool present = false;
@@ -134,18 +155,14 @@ bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e) const {
     case FieldMatcher::keyword: {
       const auto& kv = e.keyword_values();
       auto one = [&](const ValueMatcher& v) {
-        for (std::string_view s : kv) {
+        for (uint32_t idx : kv) {
+          std::string_view s = e.value(idx).text;
           if (v.kind == ValueMatcher::regex) {
             if (RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *v.re)) return true;
             continue;
           }
           // Keywords search the whole event: a value without wildcards matches anywhere in a field.
-          std::string_view text = s;
-          std::string lowered;
-          if (!v.pat.case_sensitive() && has_ascii_upper(s)) {
-            lowered = to_lower(s);
-            text = lowered;
-          }
+          std::string_view text = v.pat.case_sensitive() ? s : e.lower(idx);
           if (v.pat.kind() == match::Pattern::Kind::equals) {
             if (text.find(v.pat.text()) != std::string_view::npos) return true;
           } else if (v.pat.match(text)) {
@@ -164,6 +181,16 @@ bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e) const {
       return false;
     }
     case FieldMatcher::values: break;
+  }
+  if (m.contains_set) {
+    for (FieldId f : m.fields)
+      for (uint32_t i = e.first(f); i != Event::kNone; i = e.value(i).next) {
+        if (e.value(i).kind == ValueKind::null) continue;
+        c.value_buf_.assign(e.lower(i));
+        bool hit = false;
+        m.contains_set->scan(c.value_buf_, c.scratch_, &on_any, &hit);
+        if (hit) return true;
+      }
   }
   bool present = false;
   auto any_value = [&](const ValueMatcher& v) {
@@ -189,24 +216,24 @@ bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e) const {
   return false;
 }
 
-bool Ruleset::eval(uint32_t ni, const Event& e) const {
+bool Ruleset::eval(uint32_t ni, const Event& e, MatchContext& c) const {
   const Node& n = nodes_[ni];
   const uint32_t* kids = children_.data() + n.first_child;
   switch (n.op) {
-    case Node::op_match: return eval_matcher(matchers_[n.arg], e);
+    case Node::op_match: return eval_matcher(matchers_[n.arg], e, c);
     case Node::op_and:
       for (uint32_t k = 0; k < n.child_count; ++k)
-        if (!eval(kids[k], e)) return false;
+        if (!eval(kids[k], e, c)) return false;
       return true;
     case Node::op_or:
       for (uint32_t k = 0; k < n.child_count; ++k)
-        if (eval(kids[k], e)) return true;
+        if (eval(kids[k], e, c)) return true;
       return false;
-    case Node::op_not: return !eval(kids[0], e);
+    case Node::op_not: return !eval(kids[0], e, c);
     case Node::op_at_least: {
       uint32_t hits = 0;
       for (uint32_t k = 0; k < n.child_count; ++k)
-        if (eval(kids[k], e) && ++hits >= n.arg) return true;
+        if (eval(kids[k], e, c) && ++hits >= n.arg) return true;
       return false;
     }
     case Node::op_true: return true;
@@ -275,7 +302,9 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
     const size_t n = e.value_count();
     for (uint32_t i = 0; i < n; ++i) {
       const FieldValue& v = e.value(i);
-      if (v.field == kNoField || v.field >= prefilter_field_.size() || !prefilter_field_[v.field] || v.text.empty()) continue;
+      if (v.text.empty()) continue;
+      if (!keyword_atoms_ && (v.field == kNoField || v.field >= prefilter_field_.size() || !prefilter_field_[v.field]))
+        continue;
       c.seg_start_.push_back(static_cast<uint32_t>(c.buffer_.size()));
       c.seg_field_.push_back(v.field);
       c.buffer_.append(v.text);
@@ -297,7 +326,7 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
   for (uint32_t cr : c.candidates_) {
     const CompiledRule& r = compiled_[cr];
     if (c.rule_stamp_[r.rule] == c.stamp_) continue;  // already matched through another variant
-    if (eval(r.root, e)) {
+    if (eval(r.root, e, c)) {
       c.rule_stamp_[r.rule] = c.stamp_;
       out.push_back(cr);
     }
@@ -305,3 +334,4 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
 }
 
 }  // namespace lachan::sigma
+

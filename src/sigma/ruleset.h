@@ -23,14 +23,17 @@
 
 namespace lachan::sigma {
 
+// A prefilter target bound to no field: keyword literals, found in any value.
+inline constexpr FieldId kAnyField = kNoField - 1;
+
 struct ValueMatcher {
-  enum Kind : uint8_t { pattern, regex, cidr, compare, fieldref, time_part };
+  enum Kind : uint8_t { pattern, regex, cidr, compare, fieldref, time_part, min_line };
   enum Cmp : uint8_t { lt, lte, gt, gte, eq };
   enum Part : uint8_t { minute, hour, day, week, month, year };
   Kind kind = pattern;
   Cmp cmp = eq;
   Part part = minute;
-  double number = 0;
+  double number = 0;  // compare/time_part operand; min_line: the length
   FieldId ref = kNoField;
   enum RefPos : uint8_t { ref_equals, ref_contains, ref_starts, ref_ends };
   RefPos ref_pos = ref_equals;  // fieldref with contains/startswith/endswith
@@ -38,6 +41,8 @@ struct ValueMatcher {
   match::Pattern pat;
   std::shared_ptr<const re2::RE2> re;
   std::optional<match::Cidr> net;
+  // Compile-time only: literals every match of a regex contains (FilteredRE2), or empty.
+  std::vector<std::string> required;
 };
 
 struct FieldMatcher {
@@ -48,6 +53,10 @@ struct FieldMatcher {
   bool exists_value = true;
   std::vector<FieldId> fields;  // the event fields (any of) after mapping
   std::vector<ValueMatcher> vals;
+  // Long lists of case-insensitive `contains` values are searched in one pass: `vals` then
+  // holds only the values the set does not cover.
+  std::shared_ptr<const match::LiteralSet> contains_set;
+  uint32_t cost = 1;  // rough evaluation cost, to order AND operands
 };
 
 struct Node {
@@ -131,8 +140,8 @@ class Ruleset {
  private:
   friend class Compiler;
   friend class MatchContext;
-  bool eval(uint32_t node, const Event& e) const;
-  bool eval_matcher(const FieldMatcher& m, const Event& e) const;
+  bool eval(uint32_t node, const Event& e, MatchContext& c) const;
+  bool eval_matcher(const FieldMatcher& m, const Event& e, MatchContext& c) const;
   bool value_matches(const ValueMatcher& v, const Event& e, uint32_t idx) const;
   void active_variants(const Event& e, MatchContext& ctx) const;
 
@@ -163,6 +172,8 @@ class Ruleset {
   std::vector<uint32_t> literal_len_;
   std::vector<std::vector<std::pair<FieldId, uint32_t>>> literal_targets_;  // (field, compiled rule)
   std::vector<uint8_t> prefilter_field_;  // by FieldId
+  bool keyword_atoms_ = false;            // some literal is a keyword: scan every value
+  std::vector<std::shared_ptr<const match::LiteralSet>> accelerated_;  // for scratch sizing
 };
 
 // Per-thread scratch for Ruleset::match.
@@ -183,6 +194,7 @@ class MatchContext {
   std::vector<uint32_t> cand_stamp_;
   std::vector<uint32_t> candidates_;
   std::vector<uint32_t> rule_stamp_;
+  std::string value_buf_;  // a value copied for a contains-set scan
   uint32_t stamp_ = 0;
   const Ruleset* rs_ = nullptr;
 };
