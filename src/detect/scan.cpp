@@ -90,6 +90,18 @@ class Scanner {
 
   ScanSummary run() {
     auto t0 = std::chrono::steady_clock::now();
+    // A correlation that only feeds other correlations reports nothing of its own, unless one
+    // of them sets `generate`.
+    const auto& corrs = rs_.correlations();
+    emit_corr_.assign(corrs.size(), true);
+    std::vector<bool> generated(corrs.size(), false);
+    for (uint32_t c = 0; c < corrs.size(); ++c)
+      for (uint32_t pos = 0; pos < corrs[c].rules.size(); ++pos)
+        if (auto up = engine_.upstream(c, pos)) {
+          emit_corr_[*up] = false;
+          if (corrs[c].generate) generated[*up] = true;
+        }
+    for (uint32_t c = 0; c < corrs.size(); ++c) emit_corr_[c] = emit_corr_[c] || generated[c];
     size_t nthreads = std::max<size_t>(1, opt_.threads);
     std::vector<std::thread> pool;
     if (nthreads > 1)
@@ -252,6 +264,7 @@ class Scanner {
 
   void write_hits(const std::vector<CorrelationHit>& hits) {
     for (const auto& h : hits) {
+      if (!emit_corr_[h.correlation]) continue;
       const auto& c = rs_.correlations()[h.correlation];
       auto lvl = sigma::parse_level(c.level).value_or(sigma::Level::medium);
       if (lvl < opt_.min_level) continue;
@@ -348,6 +361,7 @@ class Scanner {
   sigma::CorrelationEngine engine_;
   ScanSummary sum_;
   std::vector<std::string> files_;
+  std::vector<bool> emit_corr_;
   std::vector<Row> rows_;
   bool csv_header_ = false;
   size_t shown_errors_ = 0;

@@ -894,10 +894,47 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
   rs_.correlations_ = std::move(corrs);
 }
 
+std::vector<std::string> split_yaml_documents(const std::string& text) {
+  std::vector<std::string> docs;
+  std::string cur;
+  size_t line = 0, start_line = 0;
+  size_t i = 0;
+  auto flush = [&] {
+    bool blank = cur.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (!blank) docs.push_back(std::string(start_line, '\n') + cur);
+    cur.clear();
+  };
+  while (i < text.size()) {
+    size_t nl = text.find('\n', i);
+    size_t end = nl == std::string::npos ? text.size() : nl;
+    std::string_view l(text.data() + i, end - i);
+    bool marker = l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    bool doc_end = l.substr(0, 3) == "..." && (l.size() == 3 || l[3] == ' ' || l[3] == '\r');
+    if (marker || doc_end) {
+      flush();
+      start_line = line + 1;
+      if (marker && l.size() > 3) {
+        // Content after the marker on the same line ("--- !tag" or a flow node) stays in the document.
+        cur.append(l.substr(3));
+        start_line = line;
+        cur.push_back('\n');
+      }
+    } else {
+      cur.append(l);
+      cur.push_back('\n');
+    }
+    ++line;
+    i = end + 1;
+  }
+  flush();
+  return docs;
+}
+
 std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnostics& d, LoadStats& st) {
   auto rs = std::shared_ptr<Ruleset>(new Ruleset());
   LogSourceMap map;
   if (!opt.mapping_paths.empty()) map.load(opt.mapping_paths, d);
+  if (!opt.mapping_text.empty()) map.load_text(opt.mapping_text, "<mapping>", d);
   Placeholders ph;
   if (!opt.placeholders_path.empty()) ph.load(opt.placeholders_path, d);
 
@@ -906,8 +943,8 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
   std::vector<Rule> rules;
   std::vector<Filter> filters;
   std::vector<CorrelationRule> corrs;
+  std::vector<std::pair<std::string, std::string>> sources;
   for (const auto& f : files) {
-    ++st.files;
     std::ifstream in(f, std::ios::binary);
     if (!in) {
       d.error(f, 0, 0, "file-unreadable", "cannot read the file");
@@ -915,13 +952,19 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
     }
     std::stringstream ss;
     ss << in.rdbuf();
+    sources.emplace_back(f, ss.str());
+  }
+  for (const auto& t : opt.rule_texts) sources.push_back(t);
+  for (const auto& [f, text] : sources) {
+    ++st.files;
     std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(ss.str());
-    } catch (const YAML::Exception& e) {
-      d.error(f, static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1), "yaml-syntax", e.msg);
-      ++st.rules_rejected;
-      continue;
+    for (const auto& piece : split_yaml_documents(text)) {
+      try {
+        docs.push_back(YAML::Load(piece));
+      } catch (const YAML::Exception& e) {
+        d.error(f, static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1), "yaml-syntax", e.msg);
+        ++st.rules_rejected;
+      }
     }
     YAML::Node global;
     for (auto& doc : docs) {

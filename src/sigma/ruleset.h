@@ -98,6 +98,11 @@ struct CompiledVariant {
   size_t rule_count = 0;
 };
 
+// Splits a YAML stream into its documents at `---` lines, each document padded with blank
+// lines so that yaml-cpp's line numbers stay those of the file. (yaml-cpp 0.7's LoadAll can
+// loop forever on some malformed input; Load on one document does not.)
+std::vector<std::string> split_yaml_documents(const std::string& text);
+
 struct LoadStats {
   size_t files = 0;
   size_t documents = 0;
@@ -114,6 +119,9 @@ struct LoadStats {
 
 struct RulesetOptions {
   std::vector<std::string> rule_paths;
+  // Rules given as text: (name used in diagnostics, YAML). For tests, fuzzing and the API.
+  std::vector<std::pair<std::string, std::string>> rule_texts;
+  std::string mapping_text;                // a log-source mapping given as text (tests)
   std::vector<std::string> mapping_paths;  // log-source mappings; empty = none (all rules unrestricted)
   std::string placeholders_path;           // for `expand`; empty = none
   bool use_prefilter = true;
