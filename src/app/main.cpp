@@ -1,4 +1,5 @@
 // lachan: the command. Subcommands: scan, rules check, version.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -76,6 +77,12 @@ void print_diagnostics(const sigma::Diagnostics& d, bool warnings, size_t limit)
   }
 }
 
+long peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024;  // ru_maxrss is in KiB on Linux
+}
+
 std::optional<int64_t> parse_duration(const std::string& s) {
   if (s.empty()) return std::nullopt;
   return sigma::parse_timespan(s);
@@ -134,10 +141,10 @@ int cmd_scan(const RuleArgs& ra, const std::vector<std::string>& inputs, const s
     fmt::print(stderr,
                "lachan scan: {} events, {} detections ({} from correlations), {} malformed records, "
                "{} rules loaded ({} rejected, {} correlations), compiled in {:.2f} s, scanned in {:.2f} s, "
-               "{:.0f} events/s on {} thread{}\n",
+               "{:.0f} events/s on {} thread{}, peak memory {} MB\n",
                sum.events, sum.detections, sum.correlation_detections, sum.malformed, st.rules_loaded,
                st.rules_rejected, rs->correlations().size(), compile_s, sum.seconds, eps, so.threads,
-               so.threads == 1 ? "" : "s");
+               so.threads == 1 ? "" : "s", peak_rss_mb());
   }
   return sum.inputs_failed > 0 ? 1 : 0;
 }

@@ -1,7 +1,11 @@
 #include "core/time.h"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 
 namespace lachan {
 namespace {
@@ -26,6 +30,21 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
   }
   out = v;
   return true;
+}
+
+// "Now" for years that logs leave out: SOURCE_DATE_EPOCH when set (reproducible tests), else
+// the clock.
+int64_t reference_now_seconds() noexcept {
+  static const int64_t fixed = [] {
+    const char* e = std::getenv("SOURCE_DATE_EPOCH");
+    int64_t v = -1;
+    if (e && *e) {
+      auto [p, ec] = std::from_chars(e, e + std::strlen(e), v);
+      if (ec != std::errc() || *p != '\0') v = -1;
+    }
+    return v;
+  }();
+  return fixed >= 0 ? fixed : static_cast<int64_t>(std::time(nullptr));
 }
 
 }  // namespace
@@ -80,11 +99,49 @@ std::optional<int64_t> parse_timestamp(std::string_view s) noexcept {
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
     return secs * 1000000000 + frac_ns;
   }
+  // BSD syslog (RFC 3164) "Mmm dd hh:mm:ss", which has no year: the current year, or the
+  // previous one when that would put the time more than a day in the future.
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (s.size() == 15 && s[3] == ' ' && s[6] == ' ' && s[9] == ':' && s[12] == ':') {
+    int mon = -1;
+    for (int k = 0; k < 12; ++k)
+      if (s.substr(0, 3) == kMonths[k]) mon = k + 1;
+    int day = 0, hh = 0, mm = 0, ss = 0;
+    std::string_view ds = s.substr(4, 2);
+    if (ds[0] == ' ') ds.remove_prefix(1);
+    bool ok = mon > 0 && !ds.empty() && std::from_chars(ds.data(), ds.data() + ds.size(), day).ec == std::errc() &&
+              digits(s, 7, 2, hh) && digits(s, 10, 2, mm) && digits(s, 13, 2, ss) && day >= 1 && day <= 31 &&
+              hh < 24 && mm < 60 && ss <= 60;
+    if (!ok) return std::nullopt;
+    int64_t now = reference_now_seconds();
+    int year = civil_from_ns(now * 1000000000).year;
+    auto at = [&](int y) {
+      return (days_from_civil(y, static_cast<unsigned>(mon), static_cast<unsigned>(day)) * 86400 + hh * 3600 + mm * 60 + ss);
+    };
+    int64_t t = at(year);
+    if (t > now + 86400) t = at(year - 1);
+    return t * 1000000000;
+  }
   // Epoch seconds (or milliseconds when the integer part is too large for seconds).
+  // Plain decimals are converted exactly: a double would lose the microseconds of today's epochs.
+  size_t dot = s.find('.');
+  std::string_view whole = s.substr(0, dot), frac = dot == std::string_view::npos ? "" : s.substr(dot + 1);
+  auto all_digits = [](std::string_view t) { return t.find_first_not_of("0123456789") == std::string_view::npos; };
+  if (!whole.empty() && whole.size() <= 18 && all_digits(whole) && all_digits(frac)) {
+    int64_t w = 0;
+    for (char c : whole) w = w * 10 + (c - '0');
+    bool ms = w > 100000000000LL || (w == 100000000000LL && frac.find_first_not_of('0') != std::string_view::npos);
+    int64_t unit = ms ? 1000000 : 1000000000;
+    if (w >= INT64_MAX / unit - 1) return std::nullopt;
+    int64_t f = 0, scale = unit / 10;
+    for (size_t i = 0; i < frac.size() && scale > 0; ++i, scale /= 10) f += (frac[i] - '0') * scale;
+    return w * unit + f;
+  }
   double v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) return std::nullopt;
   if (v > 1e11) v /= 1000.0;  // milliseconds
+  if (!(v * 1e9 < 9.2e18)) return std::nullopt;
   return static_cast<int64_t>(v * 1e9);
 }
 

@@ -13,6 +13,9 @@ namespace lachan {
 // number ("1588765874.123", Zeek's ts). Returns nullopt when the text is none of these.
 std::optional<int64_t> parse_timestamp(std::string_view text) noexcept;
 
+// BSD syslog "Mmm dd hh:mm:ss" has no year: the year of "now" is assumed (the previous year if
+// that would be more than a day ahead), where "now" is SOURCE_DATE_EPOCH when set, else the clock.
+
 // "2019-04-27T15:57:25.868864Z" (microsecond precision, trailing zeros kept at 6 digits).
 std::string format_timestamp(int64_t ns);
 

@@ -22,8 +22,9 @@ using sigma::CorrelationInput;
 
 struct Row {  // one detection kept for the table and CSV formats
   sigma::Level level;
-  std::string time, rule_id, title, tags, file;
-  uint64_t index = 0;
+  std::string time, rule_id, title, tags, file;  // file: for a correlation, its group values
+  uint64_t index = 0;                            // for a correlation, its number of events
+  bool correlation = false;
 };
 
 struct Task {
@@ -306,7 +307,7 @@ class Scanner {
         o += "]}\n";
         std::fwrite(o.data(), 1, o.size(), out_);
       } else if (opt_.format != OutputFormat::none) {
-        Row row{lvl, ts, c.id, c.title + " [correlation]", join(c.tags, ';'), join(h.group, '/'), h.events.size()};
+        Row row{lvl, ts, c.id, c.title + " [correlation]", join(c.tags, ';'), join(h.group, '/'), h.events.size(), true};
         if (opt_.format == OutputFormat::csv) write_csv_row(row);
         else rows_.push_back(std::move(row));
       }
@@ -345,10 +346,12 @@ class Scanner {
         const Row& r = rows_[i];
         std::string title = r.title.size() > wr ? r.title.substr(0, wr - 1) + "~" : r.title;
         std::string ts = r.time.empty() ? "-" : r.time;
+        std::string source = r.correlation ? fmt::format("group {} ({} events)", r.file.empty() ? "-" : r.file, r.index)
+                                           : fmt::format("{} (record {})", r.file, r.index);
         if (opt_.color)
-          fmt::print(out_, "  {:<{}}  {}{:<{}}\033[0m  {}:{}\n", ts, wt, level_color(lvl), title, wr, r.file, r.index);
+          fmt::print(out_, "  {:<{}}  {}{:<{}}\033[0m  {}\n", ts, wt, level_color(lvl), title, wr, source);
         else
-          fmt::print(out_, "  {:<{}}  {:<{}}  {}:{}\n", ts, wt, title, wr, r.file, r.index);
+          fmt::print(out_, "  {:<{}}  {:<{}}  {}\n", ts, wt, title, wr, source);
       }
     }
     if (rows_.empty()) fmt::print(out_, "no detections\n");

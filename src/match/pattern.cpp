@@ -117,6 +117,16 @@ inline size_t utf8_len(unsigned char c) noexcept {
   if ((c >> 3) == 0x1E) return 4;
   return 1;
 }
+// True when text[s] begins a character: a `?` may not start inside a multi-byte UTF-8 character
+// (a continuation byte covered by the lead byte before it). Invalid bytes count as characters.
+inline bool char_start(std::string_view t, size_t s) noexcept {
+  if ((static_cast<unsigned char>(t[s]) & 0xC0) != 0x80) return true;
+  for (size_t k = 1; k <= 3 && k <= s; ++k) {
+    unsigned char c = static_cast<unsigned char>(t[s - k]);
+    if ((c & 0xC0) != 0x80) return utf8_len(c) <= k;
+  }
+  return true;
+}
 }  // namespace
 
 size_t Pattern::match_at(const Segment& seg, std::string_view text, size_t pos) noexcept {
@@ -146,6 +156,7 @@ size_t Pattern::find_from(const Segment& seg, std::string_view text, size_t pos,
     return at;
   }
   for (size_t s = pos; s < text.size(); ++s) {
+    if (!char_start(text, s)) continue;
     size_t e = match_at(seg, text, s);
     if (e != std::string_view::npos) {
       end = e;
@@ -180,7 +191,7 @@ bool Pattern::match(std::string_view t) const noexcept {
       // Anchored at the end: try every start at or after pos whose match ends at the end.
       if (!seg.has_any) return t.size() >= pos + seg.chars.size() && ends_with(t, seg.chars);
       for (size_t s = pos; s < t.size(); ++s)
-        if (match_at(seg, t, s) == t.size()) return true;
+        if (char_start(t, s) && match_at(seg, t, s) == t.size()) return true;
       return false;
     }
     size_t end = 0;

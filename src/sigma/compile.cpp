@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <atomic>
 
 #include <fmt/format.h>
 
@@ -396,7 +398,7 @@ class Compiler {
     for (const auto& v : m.vals)
       if (coverable(v)) lits.push_back(v.pat.text());
     if (lits.size() < kAccelerateMin) return;
-    auto set = match::LiteralSet::build(lits);
+    auto set = cached_set(lits);
     if (!set.ok()) return;
     m.contains_set = *set;
     m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), coverable), m.vals.end());
@@ -404,6 +406,21 @@ class Compiler {
     rs_.accelerated_.push_back(m.contains_set);
   }
   static constexpr size_t kAccelerateMin = 12;
+
+  // Variants of one rule (and rules sharing a list) need the same literal set: compile it once.
+  Result<std::shared_ptr<const match::LiteralSet>> cached_set(const std::vector<std::string>& lits) {
+    std::string key;
+    for (const auto& l : lits) {
+      key += l;
+      key += '\x01';
+    }
+    auto it = set_cache_.find(key);
+    if (it != set_cache_.end()) return it->second;
+    auto set = match::LiteralSet::build(lits);
+    if (set.ok()) set_cache_.emplace(std::move(key), *set);
+    return set;
+  }
+  std::unordered_map<std::string, std::shared_ptr<const match::LiteralSet>> set_cache_;
 
   // The literals one of which every match of the regex must contain; empty if there is none
   // (the regex can match without any literal of kMinAtom bytes).
@@ -435,6 +452,8 @@ class Compiler {
     m.negate = ms.neq;
     if (it.field) m.fields = map_field(*it.field);
     else {
+      // A keyword is searched anywhere in a value, with or without wildcards ('Trojan*FOUND').
+      if (ms.position == ModSpec::none) ms.position = ModSpec::contains;
       m.kind = FieldMatcher::keyword;
       rs_.needs_keywords_ = true;
       if (ms.type != ModSpec::plain && ms.type != ModSpec::re) {
@@ -749,7 +768,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       for (const auto& other : corrs)
         if ((!other.id.empty() && other.id == ref) || (!other.name.empty() && other.name == ref)) found = true;
       if (!found)
-        d_.error(corrs[ci].file, corrs[ci].line, 0, "unknown-rule-reference",
+        d_.error(corrs[ci].file, corrs[ci].line, corrs[ci].column, "unknown-rule-reference",
                  fmt::format("correlation '{}' references '{}', which is not a loaded rule (by id or name)",
                              corrs[ci].title, ref));
     }
@@ -826,41 +845,42 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
   st_.compiled_instances = rs_.compiled_.size();
   st_.prefiltered_instances = pending.size();
 
-  // Prefilter literal set.
-  std::unordered_map<std::string, uint32_t> lit_ids;
-  std::vector<std::string> lits;
-  rs_.prefilter_field_.assign(rs_.fields_.size(), 0);
-  for (const auto& p : pending) {
-    for (const auto& a : p.atoms) {
-      auto [it, fresh] = lit_ids.emplace(a.lit, static_cast<uint32_t>(lits.size()));
-      if (fresh) {
-        lits.push_back(a.lit);
-        rs_.literal_targets_.emplace_back();
-        rs_.literal_len_.push_back(static_cast<uint32_t>(a.lit.size()));
+  // One prefilter per variant: a smaller literal set, scanned over that variant's fields only.
+  std::map<uint32_t, std::vector<const Pending*>> by_variant;
+  for (const auto& p : pending) by_variant[rs_.compiled_[p.compiled].variant].push_back(&p);
+  for (auto& [vi, list] : by_variant) {
+    Prefilter pf;
+    pf.field.assign(rs_.fields_.size(), 0);
+    std::unordered_map<std::string, uint32_t> lit_ids;
+    std::vector<std::string> lits;
+    for (const Pending* p : list) {
+      for (const auto& a : p->atoms) {
+        auto [it, fresh] = lit_ids.emplace(a.lit, static_cast<uint32_t>(lits.size()));
+        if (fresh) {
+          lits.push_back(a.lit);
+          pf.targets.emplace_back();
+          pf.literal_len.push_back(static_cast<uint32_t>(a.lit.size()));
+        }
+        auto& tg = pf.targets[it->second];
+        std::pair<FieldId, uint32_t> t{a.field, p->compiled};
+        if (std::find(tg.begin(), tg.end(), t) == tg.end()) tg.push_back(t);
+        if (a.field == kAnyField) pf.keyword = true;
+        else pf.field[a.field] = 1;
       }
-      auto& tg = rs_.literal_targets_[it->second];
-      std::pair<FieldId, uint32_t> t{a.field, p.compiled};
-      if (std::find(tg.begin(), tg.end(), t) == tg.end()) tg.push_back(t);
-      if (a.field == kAnyField) {
-        rs_.keyword_atoms_ = true;
-        continue;
+    }
+    st_.literals += lits.size();
+    auto set = cached_set(lits);
+    if (!set.ok()) {
+      d_.error("", 0, 0, "prefilter-failed", set.error().message + "; these rules are evaluated without prefilter");
+      for (const Pending* p : list) {
+        rs_.compiled_[p->compiled].always = true;
+        rs_.variants_[vi].always_rules.push_back(p->compiled);
       }
-      if (a.field >= rs_.prefilter_field_.size()) rs_.prefilter_field_.resize(a.field + 1, 0);
-      rs_.prefilter_field_[a.field] = 1;
+      continue;
     }
-  }
-  rs_.prefilter_field_.resize(rs_.fields_.size(), 0);
-  st_.literals = lits.size();
-  auto set = match::LiteralSet::build(lits);
-  if (!set.ok()) {
-    d_.error("", 0, 0, "prefilter-failed", set.error().message + "; rules are evaluated without prefilter");
-    for (const auto& p : pending) {
-      rs_.compiled_[p.compiled].always = true;
-      rs_.variants_[rs_.compiled_[p.compiled].variant].always_rules.push_back(p.compiled);
-    }
-    rs_.literal_targets_.clear();
-  } else {
-    rs_.literals_ = *set;
+    pf.set = *set;
+    rs_.variants_[vi].prefilter = static_cast<int32_t>(rs_.prefilters_.size());
+    rs_.prefilters_.push_back(std::move(pf));
   }
   for (auto& v : rs_.variants_) std::sort(v.always_rules.begin(), v.always_rules.end());
 
@@ -955,7 +975,24 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
     sources.emplace_back(f, ss.str());
   }
   for (const auto& t : opt.rule_texts) sources.push_back(t);
-  for (const auto& [f, text] : sources) {
+  // Parse files in parallel (yaml-cpp dominates loading); results are merged in file order so
+  // diagnostics and rule order do not depend on the thread count.
+  struct Parsed {
+    std::vector<Rule> rules;
+    std::vector<Filter> filters;
+    std::vector<CorrelationRule> corrs;
+    Diagnostics diags;
+    LoadStats st;
+  };
+  std::vector<Parsed> parsed(sources.size());
+  auto parse_one = [&](size_t idx) {
+    const std::string& f = sources[idx].first;
+    const std::string& text = sources[idx].second;
+    Diagnostics& d = parsed[idx].diags;
+    LoadStats& st = parsed[idx].st;
+    std::vector<Rule>& rules = parsed[idx].rules;
+    std::vector<Filter>& filters = parsed[idx].filters;
+    std::vector<CorrelationRule>& corrs = parsed[idx].corrs;
     ++st.files;
     std::vector<YAML::Node> docs;
     for (const auto& piece : split_yaml_documents(text)) {
@@ -1029,6 +1066,29 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
         ++st.rules_rejected;
       }
     }
+    };
+  size_t nthreads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), sources.size());
+  if (nthreads <= 1) {
+    for (size_t i = 0; i < sources.size(); ++i) parse_one(i);
+  } else {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < nthreads; ++t)
+      pool.emplace_back([&] {
+        for (size_t i; (i = next.fetch_add(1)) < sources.size();) parse_one(i);
+      });
+    for (auto& th : pool) th.join();
+  }
+  for (auto& p : parsed) {
+    d.append(p.diags);
+    st.files += p.st.files;
+    st.documents += p.st.documents;
+    st.rules_rejected += p.st.rules_rejected;
+    st.filters += p.st.filters;
+    st.correlations += p.st.correlations;
+    for (auto& r : p.rules) rules.push_back(std::move(r));
+    for (auto& f : p.filters) filters.push_back(std::move(f));
+    for (auto& c : p.corrs) corrs.push_back(std::move(c));
   }
   // Duplicate ids are reported: references by id become ambiguous.
   std::map<std::string, const Rule*> ids;

@@ -10,8 +10,8 @@ namespace lachan::sigma {
 
 MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
   // One scratch serves every database once prepared for each of them.
-  if (rs.literals_) {
-    auto r = rs.literals_->prepare(scratch_);
+  for (const auto& pf : rs.prefilters_) {
+    auto r = pf.set->prepare(scratch_);
     (void)r.ok();  // allocation failure leaves scratch null; scan() then reports failure
   }
   for (const auto& set : rs.accelerated_) {
@@ -26,7 +26,6 @@ MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
 namespace {
 
 struct ScanCtx {
-  const Ruleset* rs;
   const std::vector<uint32_t>* seg_start;
   const std::vector<FieldId>* seg_field;
   const std::vector<uint32_t>* literal_len;
@@ -157,8 +156,8 @@ bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e, MatchContext& 
       auto one = [&](const ValueMatcher& v) {
         for (uint32_t idx : kv) {
           std::string_view s = e.value(idx).text;
-          if (v.kind == ValueMatcher::regex) {
-            if (RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *v.re)) return true;
+          if (v.kind != ValueMatcher::pattern) {  // regex, or `.{N,}` as a line-length test
+            if (value_matches(v, e, idx)) return true;
             continue;
           }
           // Keywords search the whole event: a value without wildcards matches anywhere in a field.
@@ -292,10 +291,12 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
   if (c.active_.empty()) return;
   c.candidates_.clear();
 
-  // Prefilter: one scan over the values of every field some literal is bound to.
-  bool any_filtered = false;
-  for (uint32_t vi : c.active_) any_filtered = any_filtered || variants_[vi].rule_count > variants_[vi].always_rules.size();
-  if (any_filtered && literals_) {
+  // Prefilter: for each active variant, one scan over the values of the fields its literals
+  // are bound to.
+  for (uint32_t vi : c.active_) {
+    int32_t pi = variants_[vi].prefilter;
+    if (pi < 0) continue;
+    const Prefilter& pf = prefilters_[static_cast<size_t>(pi)];
     c.buffer_.clear();
     c.seg_start_.clear();
     c.seg_field_.clear();
@@ -303,17 +304,15 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
     for (uint32_t i = 0; i < n; ++i) {
       const FieldValue& v = e.value(i);
       if (v.text.empty()) continue;
-      if (!keyword_atoms_ && (v.field == kNoField || v.field >= prefilter_field_.size() || !prefilter_field_[v.field]))
-        continue;
+      if (!pf.keyword && (v.field == kNoField || v.field >= pf.field.size() || !pf.field[v.field])) continue;
       c.seg_start_.push_back(static_cast<uint32_t>(c.buffer_.size()));
       c.seg_field_.push_back(v.field);
       c.buffer_.append(v.text);
       c.buffer_.push_back('\0');
     }
-    if (!c.buffer_.empty()) {
-      ScanCtx sc{this, &c.seg_start_, &c.seg_field_, &literal_len_, &literal_targets_, &c.cand_stamp_, &c.candidates_, c.stamp_};
-      literals_->scan(c.buffer_, c.scratch_, &on_literal, &sc);
-    }
+    if (c.buffer_.empty()) continue;
+    ScanCtx sc{&c.seg_start_, &c.seg_field_, &pf.literal_len, &pf.targets, &c.cand_stamp_, &c.candidates_, c.stamp_};
+    pf.set->scan(c.buffer_, c.scratch_, &on_literal, &sc);
   }
   // Candidates of inactive variants are dropped; rules evaluated in rule order.
   size_t keep = 0;

@@ -91,8 +91,18 @@ struct CompiledWhen {
   std::vector<std::string> values;
 };
 
+// The prefilter of one variant: its rules' literals, and which fields they are bound to.
+struct Prefilter {
+  std::shared_ptr<const match::LiteralSet> set;
+  std::vector<uint32_t> literal_len;
+  std::vector<std::vector<std::pair<FieldId, uint32_t>>> targets;  // (field or kAnyField, compiled rule)
+  std::vector<uint8_t> field;  // by FieldId: values of this field are scanned
+  bool keyword = false;        // some literal is a keyword: every value is scanned
+};
+
 struct CompiledVariant {
   std::string name;
+  int32_t prefilter = -1;  // index into Ruleset::prefilters_, -1 when no rule of it is prefiltered
   std::vector<CompiledWhen> when;
   std::vector<uint32_t> always_rules;  // compiled-rule indices evaluated without prefilter
   size_t rule_count = 0;
@@ -175,12 +185,7 @@ class Ruleset {
   // Rules whose log source no mapping entry covers: evaluated on events no variant covers.
   uint32_t fallback_variant_ = UINT32_MAX;
 
-  // Prefilter.
-  std::shared_ptr<const match::LiteralSet> literals_;
-  std::vector<uint32_t> literal_len_;
-  std::vector<std::vector<std::pair<FieldId, uint32_t>>> literal_targets_;  // (field, compiled rule)
-  std::vector<uint8_t> prefilter_field_;  // by FieldId
-  bool keyword_atoms_ = false;            // some literal is a keyword: scan every value
+  std::vector<Prefilter> prefilters_;
   std::vector<std::shared_ptr<const match::LiteralSet>> accelerated_;  // for scratch sizing
 };
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Lachan needs to build and test on Debian 12 (bookworm), skipping what is there.
+# Usage: scripts/install-deps.sh [--fuzz]
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config git
+  libsimdjson-dev libvectorscan-dev libre2-dev libyaml-cpp-dev libevtx-dev
+  libzstd-dev zlib1g-dev libcli11-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 gzip zstd
+)
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
