@@ -7,12 +7,30 @@
 namespace lachan {
 
 FieldId FieldRegistry::intern(std::string_view name) {
-  auto it = ids_.find(name);
-  if (it != ids_.end()) return it->second;
+  FieldId found = find(name);
+  if (found != kNoField) return found;
   FieldId id = static_cast<FieldId>(names_.size());
   names_.emplace_back(name);
-  ids_.emplace(std::string(name), id);
+  if ((names_.size()) * 2 > slots_.size()) {
+    rehash(slots_.empty() ? 64 : slots_.size() * 2);
+  } else {
+    const uint64_t h = hash(name);
+    size_t i = h & mask_;
+    while (slots_[i].id != kNoField) i = (i + 1) & mask_;
+    slots_[i] = {h, id};
+  }
   return id;
+}
+
+void FieldRegistry::rehash(size_t capacity) {
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  for (FieldId id = 0; id < names_.size(); ++id) {
+    const uint64_t h = hash(names_[id]);
+    size_t i = h & mask_;
+    while (slots_[i].id != kNoField) i = (i + 1) & mask_;
+    slots_[i] = {h, id};
+  }
 }
 
 char* Arena::alloc(size_t n) {

@@ -24,18 +24,46 @@ struct StringHash {
   size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
+// Field names interned once; find() runs for every leaf of every event, so it is an
+// open-addressing table with a cheap hash rather than std::unordered_map.
 class FieldRegistry {
  public:
   FieldId intern(std::string_view name);
   FieldId find(std::string_view name) const noexcept {
-    auto it = ids_.find(name);
-    return it == ids_.end() ? kNoField : it->second;
+    if (slots_.empty()) return kNoField;
+    const uint64_t h = hash(name);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.id == kNoField) return kNoField;
+      if (s.hash == h && names_[s.id] == name) return s.id;
+    }
   }
   const std::string& name(FieldId id) const { return names_[id]; }
   size_t size() const noexcept { return names_.size(); }
 
+  static uint64_t hash(std::string_view s) noexcept {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      __builtin_memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    __builtin_memcpy(&tail, s.data() + i, s.size() - i);
+    h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 29);
+  }
+
  private:
-  std::unordered_map<std::string, FieldId, StringHash, std::equal_to<>> ids_;
+  struct Slot {
+    uint64_t hash = 0;
+    FieldId id = kNoField;
+  };
+  void rehash(size_t capacity);
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
   std::vector<std::string> names_;
 };
 
