@@ -842,6 +842,11 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       else pending.push_back({cidx, std::move(*atoms)});
     }
   }
+  // Rules no mapping entry covers run on the events no entry covers. Which events those are
+  // must not depend on which other rules are loaded: compile every entry's conditions.
+  if (st_.unmapped_rules > 0)
+    for (const auto& entry : map.entries())
+      for (const auto& v : entry.variants) variant_id(&v);
   st_.compiled_instances = rs_.compiled_.size();
   st_.prefiltered_instances = pending.size();
 

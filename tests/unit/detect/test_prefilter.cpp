@@ -1,0 +1,219 @@
+// Prefilter soundness: the Vectorscan prefilter only skips rules that cannot match. Random rules
+// (fixed seed) with contains / startswith / endswith / equals / regex / windash / cased / all /
+// keyword values, negations and long value lists, over a mapping with a field rename, must give
+// exactly the same matches with RulesetOptions::use_prefilter on and off, on many generated
+// events flattened by the real detect::Flattener.
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "detect/flatten.h"
+#include "sigma/ruleset.h"
+
+using namespace lachan;
+using namespace lachan::sigma;
+
+namespace {
+
+const std::vector<std::string> kTokens = {
+    "powershell", "cmd.exe", "-enc", "/c", "whoami", "rundll32", ".dll", "\\temp\\", "http://", "mimikatz",
+    "net user", "admin", "System32", "a", "bc", "\xC3\xA9t\xC3\xA9", "\xE2\x82\xAC", "x", "Invoke-", "sekurlsa", ".exe",
+    "\\AppData\\", "schtasks", "/create", "base64", "ab", "0x1f", "svc"};
+const std::vector<std::string> kFields = {"CommandLine", "Image", "User", "ParentImage"};
+
+std::string yaml_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+struct Gen {
+  std::mt19937 rng;
+  explicit Gen(unsigned seed) : rng(seed) {}
+  size_t pick(size_t n) { return rng() % n; }
+  bool coin(int percent) { return static_cast<int>(rng() % 100) < percent; }
+  const std::string& token() { return kTokens[pick(kTokens.size())]; }
+
+  std::string value_text(bool wildcards) {
+    std::string v = token();
+    size_t extra = pick(3);
+    for (size_t i = 0; i < extra; ++i) {
+      if (wildcards && coin(30)) v += coin(70) ? "*" : "?";
+      else if (coin(30)) v += " ";
+      v += token();
+    }
+    if (coin(20)) {  // random case changes
+      for (auto& c : v)
+        if (c >= 'a' && c <= 'z' && coin(30)) c = static_cast<char>(c - 32);
+    }
+    return v;
+  }
+  std::string regex() {
+    std::string r = RE2::QuoteMeta(token());
+    if (coin(50)) r += coin(50) ? ".*" : "[^x]{0,4}";
+    if (coin(60)) r += RE2::QuoteMeta(token());
+    if (coin(20)) r = "^" + r;
+    if (coin(20)) r = "(?i)" + r;
+    return r;
+  }
+
+  // One detection item line (indented 4) for a field.
+  std::string item(const std::string& field) {
+    int kind = static_cast<int>(pick(10));
+    std::string key = field, out;
+    std::vector<std::string> values;
+    size_t nvals = 1 + pick(coin(10) ? 15 : 3);  // sometimes a long list (accelerated contains set)
+    if (kind == 0) {
+      key += "|re";
+      for (size_t i = 0; i < nvals && i < 3; ++i) values.push_back(regex());
+    } else {
+      static const char* mods[] = {"", "|contains", "|startswith", "|endswith", "|contains", "|contains|all",
+                                   "|contains|cased", "|windash|contains", "|contains"};
+      key += mods[kind - 1];
+      for (size_t i = 0; i < nvals; ++i) values.push_back(value_text(kind != 8));
+      if (key.find("|all") != std::string::npos && values.size() < 2) values.push_back(value_text(true));
+    }
+    if (values.size() == 1) return "    " + key + ": " + yaml_quote(values[0]) + "\n";
+    out = "    " + key + ":\n";
+    for (const auto& v : values) out += "      - " + yaml_quote(v) + "\n";
+    return out;
+  }
+
+  std::string rule(int idx) {
+    std::string det = "  selection:\n";
+    size_t items = 1 + pick(2);
+    for (size_t i = 0; i < items; ++i) det += item(kFields[(i + pick(kFields.size())) % kFields.size()]);
+    std::string cond = "selection";
+    if (coin(30)) {
+      det += "  selection_b:\n" + item(kFields[pick(kFields.size())]);
+      cond = coin(50) ? "1 of selection*" : "selection or selection_b";
+    }
+    if (coin(30)) {
+      det += "  filter:\n" + item(kFields[pick(kFields.size())]);
+      cond = "(" + cond + ") and not filter";
+    }
+    if (coin(15)) {
+      det += "  keywords:\n";
+      for (size_t i = 0, n = 1 + pick(3); i < n; ++i) det += "    - " + yaml_quote(value_text(false)) + "\n";
+      cond = coin(50) ? cond + " or keywords" : "keywords";
+    }
+    if (coin(5)) cond = "not selection";  // a rule no literal can select
+    return "title: r" + std::to_string(idx) + "\nlogsource:\n  product: windows\n  category: process_creation\n" +
+           "detection:\n" + det + "  condition: " + cond + "\n";
+  }
+
+  std::string field_text() {
+    std::string v;
+    size_t n = pick(6);
+    for (size_t i = 0; i < n; ++i) {
+      if (i) v += coin(50) ? " " : (coin(50) ? "\\" : "");
+      std::string t = token();
+      if (coin(25))
+        for (auto& c : t)
+          if (c >= 'a' && c <= 'z' && coin(50)) c = static_cast<char>(c - 32);
+      if (coin(10) && !t.empty() && (t[0] == '-' || t[0] == '/')) t = "\xE2\x80\x94" + t.substr(1);  // em dash flag
+      v += t;
+    }
+    return v;
+  }
+
+  std::string event() {
+    bool security = coin(40);
+    std::string j = security ? R"({"Event":{"System":{"Channel":"Security","EventID":4688},"EventData":{)"
+                              : R"({"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1},"EventData":{)";
+    bool first = true;
+    for (const auto& f : kFields) {
+      if (coin(15)) continue;  // field absent
+      std::string name = f;
+      if (security && f == "Image") name = "NewProcessName";
+      if (!first) j += ",";
+      first = false;
+      j += json_quote(name) + ":" + json_quote(field_text());
+    }
+    if (coin(30)) j += std::string(first ? "" : ",") + "\"Message\":" + json_quote(field_text());
+    return j + "}}}";
+  }
+};
+
+const char* kMapping = R"(
+logsources:
+  - match: {product: windows, category: process_creation}
+    variants:
+      - name: sysmon
+        when: {Channel: Microsoft-Windows-Sysmon/Operational, EventID: 1}
+      - name: security-4688
+        when: {Channel: Security, EventID: 4688}
+        fields:
+          Image: NewProcessName
+)";
+
+struct Side {
+  std::shared_ptr<const Ruleset> rs;
+  std::unique_ptr<detect::Flattener> flat;
+  std::unique_ptr<MatchContext> ctx;
+  Event ev;
+  LoadStats stats;
+
+  Side(const std::vector<std::string>& rules, bool prefilter) {
+    RulesetOptions o;
+    for (size_t i = 0; i < rules.size(); ++i) o.rule_texts.emplace_back("r" + std::to_string(i) + ".yml", rules[i]);
+    o.mapping_text = kMapping;
+    o.use_prefilter = prefilter;
+    Diagnostics d;
+    rs = Ruleset::load(o, d, stats);
+    for (const auto& x : d.items())
+      if (x.severity == Severity::error) ADD_FAILURE() << x.file << ":" << x.line << " " << x.code << " " << x.message;
+    flat = std::make_unique<detect::Flattener>(rs->fields(), rs->needs_keyword_values(), rs->has_event_paths());
+    ctx = std::make_unique<MatchContext>(*rs);
+  }
+  std::vector<std::string> match(const std::string& padded, size_t len) {
+    auto r = flat->flatten(std::string_view(padded.data(), len), ev);
+    EXPECT_TRUE(r.ok());
+    std::vector<uint32_t> hits;
+    rs->match(ev, *ctx, hits);
+    std::vector<std::string> out;
+    for (uint32_t h : hits) out.push_back(rs->rules()[rs->compiled(h).rule].title);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST(Prefilter, SameMatchesWithAndWithoutPrefilter) {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    Gen g(seed);
+    std::vector<std::string> rules;
+    for (int i = 0; i < 150; ++i) rules.push_back(g.rule(i));
+    Side on(rules, true), off(rules, false);
+    ASSERT_EQ(on.rs->rules().size(), rules.size());
+    ASSERT_EQ(off.rs->rules().size(), rules.size());
+    EXPECT_GT(on.stats.prefiltered_instances, on.stats.compiled_instances / 2) << "the prefilter should cover most rules";
+    EXPECT_EQ(off.stats.prefiltered_instances, 0u);
+    size_t total = 0;
+    for (int i = 0; i < 3000; ++i) {
+      std::string json = g.event();
+      size_t len = json.size();
+      json.append(64, ' ');
+      auto a = on.match(json, len);
+      auto b = off.match(json, len);
+      ASSERT_EQ(a, b) << "seed " << seed << " event " << json.substr(0, len);
+      total += a.size();
+    }
+    EXPECT_GT(total, 300u) << "seed " << seed << ": too few matches for the comparison to mean much";
+  }
+}
