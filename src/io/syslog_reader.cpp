@@ -2,6 +2,7 @@
 // is not syslog still becomes a record, {"message": line}, so no data is lost.
 #include <string>
 
+#include "io/line_reader.h"
 #include "io/readers.h"
 #include "io/stream_buffer.h"
 #include "io/syslog_parse.h"
@@ -260,54 +261,10 @@ void syslog_line_to_json(std::string_view s, std::string& out) {
   out.push_back('}');
 }
 
-namespace {
-
-class SyslogReader final : public RecordReader {
- public:
-  SyslogReader(std::unique_ptr<ByteSource> src, const ReaderOptions& o, const ReaderTuning& t)
-      : max_(effective_max_record(o)), lines_(std::move(src), t.block_size, max_) {}
-
-  Result<bool> next(RecordBatch& batch, size_t max_records) override {
-    batch.clear();
-    if (max_records == 0) max_records = 1;
-    std::string_view line;
-    while (batch.records.size() < max_records && batch.buffer.size() < kMaxBatchBytes) {
-      auto st = lines_.next(line);
-      if (st == LineSplitter::Status::line) {
-        if (is_blank(line)) continue;
-        Record r;
-        r.offset = static_cast<uint32_t>(batch.buffer.size());
-        syslog_line_to_json(line, batch.buffer);
-        r.length = static_cast<uint32_t>(batch.buffer.size() - r.offset);
-        r.index = index_++;
-        r.line = lines_.line_no();
-        batch.buffer.push_back('\n');
-        batch.records.push_back(r);
-      } else if (st == LineSplitter::Status::too_long) {
-        batch.malformed.push_back(Malformed{index_++, lines_.line_no(), too_long_reason(max_)});
-      } else if (st == LineSplitter::Status::end) {
-        break;
-      } else {
-        if (batch.records.empty() && batch.malformed.empty()) return lines_.error();
-        break;
-      }
-    }
-    batch.finish();
-    return !batch.records.empty() || !batch.malformed.empty();
-  }
-  Format format() const noexcept override { return Format::syslog; }
-
- private:
-  size_t max_;
-  LineSplitter lines_;
-  uint64_t index_ = 0;
-};
-
-}  // namespace
-
 std::unique_ptr<RecordReader> make_syslog_reader(std::unique_ptr<ByteSource> src, const ReaderOptions& o,
                                                  const ReaderTuning& t) {
-  return std::make_unique<SyslogReader>(std::move(src), o, t);
+  return make_line_reader(std::move(src), o, t, Format::syslog,
+                          [](std::string_view line, std::string& out) { syslog_line_to_json(line, out); });
 }
 
 }  // namespace lachan::io
