@@ -88,45 +88,45 @@ void Flattener::walk(dom::element v, Event& e, int depth) {
   }
 }
 
-// A value under EventData/UserData/System that is known by `name`.
-void Flattener::windows_named(dom::element v, std::string_view name, Event& e, int depth) {
+// A value under EventData/UserData/System, known by the name in `name_`. Nested elements and
+// attributes extend the name with "_Key" and truncate it again (no allocation per event).
+void Flattener::windows_named(dom::element v, Event& e, int depth) {
   if (depth > 64) return;
   if (v.type() == dom::element_type::OBJECT) {
+    const size_t base = name_.size();
+    auto nested = [&](std::string_view key, dom::element child) {
+      name_.push_back('_');
+      name_.append(key);
+      windows_named(child, e, depth + 1);
+      name_.resize(base);
+    };
     for (auto [k, child] : as_object(v)) {
       if (k == "#text") {
-        windows_named(child, name, e, depth + 1);
+        windows_named(child, e, depth + 1);
       } else if (k == "#attributes") {
         if (child.type() != dom::element_type::OBJECT) continue;
-        for (auto [ak, av] : as_object(child)) {
-          std::string key(name);
-          key.push_back('_');
-          key.append(ak);
-          windows_named(av, key, e, depth + 1);
-        }
+        for (auto [ak, av] : as_object(child)) nested(ak, av);
       } else {
-        std::string key(name);
-        key.push_back('_');
-        key.append(k);
-        windows_named(child, key, e, depth + 1);
+        nested(k, child);
       }
     }
     return;
   }
   if (v.type() == dom::element_type::ARRAY) {
-    for (dom::element c : as_array(v)) windows_named(c, name, e, depth + 1);
+    for (dom::element c : as_array(v)) windows_named(c, e, depth + 1);
     return;
   }
-  if (name.find(' ') != std::string_view::npos) {
+  if (name_.find(' ') != std::string::npos) {
     // The specification names fields "as they appear in the log source, with spaces stripped".
-    std::string stripped;
-    for (char c : name)
-      if (c != ' ') stripped.push_back(c);
-    if (fields_.find(stripped) != kNoField) {
-      leaf(stripped, v, e);
+    stripped_.clear();
+    for (char c : name_)
+      if (c != ' ') stripped_.push_back(c);
+    if (fields_.find(stripped_) != kNoField) {
+      leaf(stripped_, v, e);
       return;
     }
   }
-  leaf(name, v, e);
+  leaf(name_, v, e);
 }
 
 void Flattener::windows(dom::object ev, Event& e) {
@@ -140,13 +140,15 @@ void Flattener::windows(dom::object ev, Event& e) {
         if (inner.type() != dom::element_type::OBJECT) continue;
         for (auto [k, v] : as_object(inner)) {
           if (k == "#attributes") continue;
-          windows_named(v, k, e, 0);
+          name_.assign(k);
+          windows_named(v, e, 0);
         }
       }
     } else {
       for (auto [k, v] : obj) {
         if (k == "#attributes") continue;
-        windows_named(v, k, e, 0);
+        name_.assign(k);
+        windows_named(v, e, 0);
       }
     }
   }

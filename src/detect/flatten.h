@@ -34,7 +34,7 @@ class Flattener {
   void leaf(std::string_view name, simdjson::dom::element v, Event& e);
   void walk(simdjson::dom::element v, Event& e, int depth);
   void windows(simdjson::dom::object ev, Event& e);
-  void windows_named(simdjson::dom::element v, std::string_view name, Event& e, int depth);
+  void windows_named(simdjson::dom::element v, Event& e, int depth);
   std::string_view render(simdjson::dom::element v, Event& e, ValueKind& kind);
 
   const FieldRegistry& fields_;
@@ -42,6 +42,8 @@ class Flattener {
   bool full_paths_;
   simdjson::dom::parser parser_;
   std::string path_;
+  std::string name_;      // the Windows field name being built
+  std::string stripped_;  // name_ without spaces
   bool full_walk_ = false;
 };
 

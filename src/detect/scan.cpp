@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -107,7 +108,8 @@ class Scanner {
     std::vector<std::thread> pool;
     if (nthreads > 1)
       for (size_t i = 0; i < nthreads; ++i) pool.emplace_back([this] { worker_loop(); });
-    Worker inline_worker(rs_);
+    std::optional<Worker> inline_worker;  // one thread: batches are processed here
+    if (nthreads == 1) inline_worker.emplace(rs_);
 
     for (uint32_t fi = 0; fi < opt_.inputs.size(); ++fi) {
       const std::string& path = opt_.inputs[fi];
@@ -133,7 +135,7 @@ class Scanner {
         }
         Task t{next_seq_++, fi, std::move(batch)};
         if (nthreads == 1) {
-          BatchResult r = inline_worker.process(*this, std::move(t));
+          BatchResult r = inline_worker->process(*this, std::move(t));
           write(std::move(r));
         } else {
           submit(std::move(t));

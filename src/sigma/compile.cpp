@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -38,10 +37,14 @@ double atoms_cost(const std::vector<Atom>& a) {
 }
 
 // Atoms shorter than this select too many candidates to be worth scanning for.
-const size_t kMinAtom = getenv("LACHAN_MIN_ATOM") ? static_cast<size_t>(atoi(getenv("LACHAN_MIN_ATOM"))) : 4;
-// Longer literals are cut: their first kMaxAtom bytes are still a necessary condition, and
-// shorter literals keep the Vectorscan database small and quick to compile.
-const size_t kMaxAtom = getenv("LACHAN_MAX_ATOM") ? static_cast<size_t>(atoi(getenv("LACHAN_MAX_ATOM"))) : 16;
+constexpr size_t kMinAtom = 4;
+// Longer literals are cut to their last kMaxAtom bytes, still a necessary condition (the end is
+// where names and extensions sit, e.g. "\\powershell.exe"); shorter literals keep the
+// Vectorscan database small and quick to compile.
+constexpr size_t kMaxAtom = 16;
+std::string cut_atom(const std::string& lit) {
+  return lit.size() > kMaxAtom ? lit.substr(lit.size() - kMaxAtom) : lit;
+}
 
 struct ModSpec {
   enum Pos { none, contains, startswith, endswith } position = none;
@@ -595,14 +598,14 @@ class Compiler {
     // Prefilter atoms: only for positive string tests (keywords: in any field).
     if ((m.kind == FieldMatcher::values || m.kind == FieldMatcher::keyword) && !m.negate && !m.vals.empty() && !null_node) {
       std::vector<Atoms> per_value;
+      auto bind = [&](const std::string& lit, std::vector<Atom>& a) {  // a literal in the matcher's fields
+        if (m.kind == FieldMatcher::keyword) a.push_back({kAnyField, lit});
+        for (FieldId f : m.fields) a.push_back({f, lit});
+      };
       for (const auto& vm : m.vals) {
         if (vm.kind == ValueMatcher::regex && !vm.required.empty()) {
           std::vector<Atom> a;
-          for (const auto& lit0 : vm.required) {
-            std::string lit = lit0.size() > kMaxAtom ? lit0.substr(lit0.size() - kMaxAtom) : lit0;
-            if (m.kind == FieldMatcher::keyword) a.push_back({kAnyField, lit});
-            for (FieldId f : m.fields) a.push_back({f, lit});
-          }
+          for (const auto& lit : vm.required) bind(cut_atom(lit), a);
           per_value.push_back(std::move(a));
           continue;
         }
@@ -612,9 +615,7 @@ class Compiler {
         }
         std::string lit = vm.pat.longest_literal();
         if (vm.pat.case_sensitive()) lit = to_lower(lit);
-        // A literal of the pattern is necessary; use its most distinctive part, the end of it,
-        // where names and extensions sit (e.g. "\\powershell.exe").
-        if (lit.size() > kMaxAtom) lit = lit.substr(lit.size() - kMaxAtom);
+        lit = cut_atom(lit);
         size_t weight = 0;  // bytes outside ASCII are rare in logs: count them double
         for (unsigned char ch : lit) weight += ch >= 0x80 ? 2 : 1;
         bool usable = weight >= kMinAtom && lit.find('\0') == std::string::npos;
@@ -623,8 +624,7 @@ class Compiler {
           continue;
         }
         std::vector<Atom> a;
-        if (m.kind == FieldMatcher::keyword) a.push_back({kAnyField, lit});
-        for (FieldId f : m.fields) a.push_back({f, lit});
+        bind(lit, a);
         per_value.push_back(std::move(a));
       }
       atoms = m.all ? best_atoms(per_value) : union_atoms(per_value);
@@ -1048,7 +1048,6 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
           }
           doc = merged;
         }
-        size_t errors_before = d.error_count();
         if (doc["correlation"]) {
           ++st.correlations;
           if (auto c = parse_correlation(doc, f, d)) corrs.push_back(std::move(*c));
@@ -1065,7 +1064,6 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
                   "the document has none of 'detection', 'correlation' or 'filter'");
           ++st.rules_rejected;
         }
-        (void)errors_before;
       } catch (const YAML::Exception& e) {
         d.error(f, static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1), "yaml-structure", e.msg);
         ++st.rules_rejected;

@@ -1,11 +1,8 @@
 // Helpers shared by the sigma unit tests: load rules from YAML text, build an event from JSON,
 // run the ruleset, and read back the titles of the rules that fired or the diagnostic codes.
 //
-// The sigma test binary links only the sigma module (not detect), so events are built here by
-// a small JSON walker with the generic shape of detect::Flattener (every leaf is a field named
-// by its dotted path, array elements without their index, numbers and booleans as their text,
-// JSON null as a null value, every non-null leaf also a keyword value). The real flattener,
-// including the Windows evtx_dump shape, has its own tests in tests/unit/detect/.
+// Events are built by the real detect::Flattener, as `lachan scan` builds them; its Windows
+// naming rules have their own tests in tests/unit/detect/.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -25,90 +22,10 @@
 #include <vector>
 
 #include "core/event.h"
+#include "detect/flatten.h"
 #include "sigma/ruleset.h"
 
 namespace lachan::sigma::test {
-
-// Builds an Event from JSON the way the generic part of detect::Flattener does.
-class EventBuilder {
- public:
-  // Returns false for invalid JSON or a non-object record.
-  bool build(const FieldRegistry& fields, bool keywords, std::string_view json, Event& e) {
-    fields_ = &fields;
-    keywords_ = keywords;
-    e.reset(fields.size());
-    simdjson::dom::element root;
-    if (parser_.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) return false;
-    if (root.type() != simdjson::dom::element_type::OBJECT) return false;
-    path_.clear();
-    walk(root, e);
-    return true;
-  }
-
- private:
-  void walk(simdjson::dom::element v, Event& e) {
-    using T = simdjson::dom::element_type;
-    if (v.type() == T::OBJECT) {
-      size_t base = path_.size();
-      simdjson::dom::object obj = v.get_object().value_unsafe();  // a named object: iterate no temporary
-      for (auto [k, child] : obj) {
-        if (base) path_.push_back('.');
-        path_.append(k);
-        walk(child, e);
-        path_.resize(base);
-      }
-    } else if (v.type() == T::ARRAY) {
-      simdjson::dom::array arr = v.get_array().value_unsafe();
-      for (auto child : arr) walk(child, e);
-    } else {
-      leaf(v, e);
-    }
-  }
-  void leaf(simdjson::dom::element v, Event& e) {
-    using T = simdjson::dom::element_type;
-    ValueKind kind = ValueKind::string;
-    std::string_view text;
-    char buf[40];
-    switch (v.type()) {
-      case T::STRING: text = v.get_string().value_unsafe(); break;
-      case T::INT64: {
-        auto r = std::to_chars(buf, buf + sizeof buf, v.get_int64().value_unsafe());
-        text = e.arena().copy({buf, static_cast<size_t>(r.ptr - buf)});
-        kind = ValueKind::number;
-        break;
-      }
-      case T::UINT64: {
-        auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64().value_unsafe());
-        text = e.arena().copy({buf, static_cast<size_t>(r.ptr - buf)});
-        kind = ValueKind::number;
-        break;
-      }
-      case T::DOUBLE: {
-        auto r = std::to_chars(buf, buf + sizeof buf, v.get_double().value_unsafe());
-        text = e.arena().copy({buf, static_cast<size_t>(r.ptr - buf)});
-        kind = ValueKind::number;
-        break;
-      }
-      case T::BOOL:
-        text = v.get_bool().value_unsafe() ? "true" : "false";
-        kind = ValueKind::boolean;
-        break;
-      default: kind = ValueKind::null; break;
-    }
-    FieldId f = fields_->find(path_);
-    if (f != kNoField) {
-      e.add(f, text, kind);
-      if (keywords_ && kind != ValueKind::null) e.mark_last_keyword();
-    } else if (keywords_ && kind != ValueKind::null) {
-      e.add_keyword_value(text, kind);
-    }
-  }
-
-  const FieldRegistry* fields_ = nullptr;
-  bool keywords_ = false;
-  simdjson::dom::parser parser_;
-  std::string path_;
-};
 
 struct Loaded {
   std::shared_ptr<const Ruleset> rs;
@@ -142,7 +59,9 @@ inline Loaded load_rules(const std::vector<std::string>& yamls, const std::strin
 class Engine {
  public:
   explicit Engine(const std::vector<std::string>& yamls, const std::string& mapping = {}, RulesetOptions options = {})
-      : loaded_(load_rules(yamls, mapping, std::move(options))), ctx_(*loaded_.rs) {}
+      : loaded_(load_rules(yamls, mapping, std::move(options))),
+        ctx_(*loaded_.rs),
+        flattener_(loaded_.rs->fields(), loaded_.rs->needs_keyword_values(), loaded_.rs->has_event_paths()) {}
   Engine(std::initializer_list<std::string> yamls, const std::string& mapping = {}, RulesetOptions options = {})
       : Engine(std::vector<std::string>(yamls), mapping, std::move(options)) {}
   explicit Engine(const std::string& yaml, const std::string& mapping = {}, RulesetOptions options = {})
@@ -151,7 +70,9 @@ class Engine {
   // Titles of the rules that fire on `json`, in rule order. An invalid event fails the test.
   std::vector<std::string> titles(std::string_view json) {
     const Ruleset& rs = *loaded_.rs;
-    bool ok = builder_.build(rs.fields(), rs.needs_keyword_values(), json, event_);
+    padded_.assign(json);
+    padded_.append(simdjson::SIMDJSON_PADDING, ' ');  // the flattener parses in place
+    bool ok = flattener_.flatten(std::string_view(padded_.data(), json.size()), event_).ok();
     EXPECT_TRUE(ok) << "invalid test event: " << json;
     std::vector<std::string> out;
     if (!ok) return out;
@@ -173,7 +94,8 @@ class Engine {
  private:
   Loaded loaded_;
   MatchContext ctx_;
-  EventBuilder builder_;
+  detect::Flattener flattener_;
+  std::string padded_;
   Event event_;
 };
 
