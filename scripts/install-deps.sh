@@ -7,6 +7,8 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libsimdjson-dev libvectorscan-dev libre2-dev libyaml-cpp-dev libevtx-dev
   libzstd-dev zlib1g-dev libcli11-dev libfmt-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libsqlite3-dev libssl-dev
+  libargon2-dev libtomlplusplus-dev curl
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 gzip zstd
 )

@@ -12,6 +12,10 @@ const char* errc_name(Errc c) noexcept {
     case Errc::invalid_config: return "invalid_config";
     case Errc::limit: return "limit";
     case Errc::internal: return "internal";
+    case Errc::not_found: return "not_found";
+    case Errc::conflict: return "conflict";
+    case Errc::denied: return "denied";
+    case Errc::busy: return "busy";
   }
   return "unknown";
 }

@@ -19,6 +19,10 @@ enum class Errc {
   invalid_config, // a configuration or mapping file is wrong
   limit,          // input exceeds a configured limit
   internal,       // a library failed in a way we did not expect
+  not_found,      // no such record, or not visible to the caller (the two are not told apart)
+  conflict,       // the record exists already, or a state change is not allowed from here
+  denied,         // the caller is not authenticated or its role may not do this
+  busy,           // overloaded: try again later
 };
 
 const char* errc_name(Errc c) noexcept;
