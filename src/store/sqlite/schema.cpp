@@ -1,0 +1,173 @@
+#include "store/sqlite/schema.h"
+
+#include <string>
+
+namespace lachan::store::sqlite {
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Column types are the portable spellings (TEXT, BIGINT, INTEGER, BLOB); `INTEGER PRIMARY KEY`
+// (SQLite's rowid alias) and the append-only triggers are SQLite's own.
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  parent TEXT NOT NULL,
+  province TEXT NOT NULL,
+  sectors TEXT NOT NULL,
+  criticality INTEGER NOT NULL,
+  contacts TEXT NOT NULL,
+  it_providers TEXT NOT NULL,
+  networks TEXT NOT NULL,
+  asns TEXT NOT NULL,
+  domains TEXT NOT NULL,
+  hosts TEXT NOT NULL
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  role TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  label TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_keys_org ON api_keys(org_id, created);
+CREATE TABLE users (
+  username TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  role TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+  created BIGINT NOT NULL,
+  expires BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(username);
+CREATE INDEX sessions_expires ON sessions(expires);
+CREATE TABLE warnings (
+  id INTEGER PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  detector TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  rule_title TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  tags TEXT NOT NULL,
+  tlp TEXT NOT NULL,
+  entities TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  event_count BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  province TEXT NOT NULL,
+  sectors TEXT NOT NULL,
+  routed_to TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  updated BIGINT NOT NULL
+);
+CREATE INDEX warnings_dedup ON warnings(dedup_key, last_seen);
+CREATE INDEX warnings_last_seen ON warnings(last_seen, id);
+CREATE TABLE warning_routes (
+  org_id TEXT NOT NULL,
+  warning_id BIGINT NOT NULL REFERENCES warnings(id),
+  PRIMARY KEY (org_id, warning_id)
+);
+CREATE TABLE warning_sectors (
+  warning_id BIGINT NOT NULL REFERENCES warnings(id),
+  sector TEXT NOT NULL,
+  PRIMARY KEY (warning_id, sector)
+);
+CREATE TABLE warning_changes (
+  id INTEGER PRIMARY KEY,
+  warning_id BIGINT NOT NULL REFERENCES warnings(id),
+  from_status TEXT NOT NULL,
+  to_status TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX warning_changes_warning ON warning_changes(warning_id, id);
+CREATE TABLE checkpoints (
+  consumer TEXT PRIMARY KEY,
+  position BIGINT NOT NULL
+);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  org_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_org ON audit_log(org_id, id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TABLE dead_letters (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  org_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  raw BLOB NOT NULL,
+  raw_size BIGINT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX dead_letters_org ON dead_letters(org_id, id);
+)sql"},
+};
+
+}  // namespace
+
+namespace {
+Result<std::int64_t> current_version(Db& db) {
+  auto q = db.cached("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!q) return std::move(q).error();
+  auto row = (*q)->step();
+  if (!row) return std::move(row).error();
+  return (*q)->i64(0);
+}
+}  // namespace
+
+Result<void> migrate(Db& db) {
+  if (auto r = db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); !r) return r;
+  for (const auto& m : kMigrations) {
+    // Read the version inside the write transaction: another process may be migrating too.
+    auto tx = Transaction::begin(db, true);
+    if (!tx) return std::move(tx).error();
+    auto current = current_version(db);
+    if (!current) return std::move(current).error();
+    if (*current > kSchemaVersion) {
+      return make_error(Errc::unsupported, "database schema version " + std::to_string(*current) +
+                                               " is newer than this build's " + std::to_string(kSchemaVersion));
+    }
+    if (m.version <= *current) continue;
+    if (auto r = db.exec(m.sql); !r) return r;
+    {
+      auto ins = db.cached("INSERT INTO schema_version (version) VALUES (?)");
+      if (!ins) return std::move(ins).error();
+      (*ins)->bind(1, m.version);
+      if (auto r = (*ins)->run(); !r) return r;
+    }
+    if (auto r = tx->commit(); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace lachan::store::sqlite

@@ -1,0 +1,969 @@
+// SQLite backend of Store. One writer connection behind a mutex (BEGIN IMMEDIATE per change) and
+// a pool of reader connections: in WAL mode readers see the last commit and never wait for the
+// writer. Every connection is used by one thread at a time, so each keeps its own cache of
+// prepared statements.
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <variant>
+
+#include <boost/json.hpp>
+
+#include "store/common.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/schema.h"
+
+// Propagate an error from a Result: LS_TRY binds the value, LS_CHECK only checks.
+#define LS_CAT2(a, b) a##b
+#define LS_CAT(a, b) LS_CAT2(a, b)
+#define LS_TRY(var, expr)                                                    \
+  auto LS_CAT(var, _result) = (expr);                                        \
+  if (!LS_CAT(var, _result)) return std::move(LS_CAT(var, _result)).error(); \
+  auto& var = *LS_CAT(var, _result)
+#define LS_CHECK(expr)                                    \
+  do {                                                    \
+    auto ls_check_result = (expr);                        \
+    if (!ls_check_result) return ls_check_result.error(); \
+  } while (0)
+
+namespace lachan::store {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
+using sqlite::Use;
+
+Error closed_error() {
+  return make_error(Errc::io, "store is closed");
+}
+Error corrupt(std::string_view what) {
+  return make_error(Errc::internal, "corrupt stored value: " + std::string(what));
+}
+Error denied() {
+  return make_error(Errc::denied, "authentication failed");
+}
+Error warning_not_found(std::int64_t id) {
+  return make_error(Errc::not_found, "no warning " + std::to_string(id));
+}
+
+int clamp_limit(int limit) {
+  return std::clamp(limit, 1, kMaxPageSize);
+}
+
+// ---- Row mapping ----
+
+constexpr const char* kOrgCols =
+    "id, name, kind, parent, province, sectors, criticality, contacts, it_providers, networks, asns, domains, hosts";
+
+Result<Organisation> read_org(const Stmt& s) {
+  Organisation o;
+  o.id = s.text(0);
+  o.name = s.text(1);
+  auto kind = parse_org_kind(s.text(2));
+  if (!kind) return corrupt("organisation kind");
+  o.kind = *kind;
+  o.parent = s.text(3);
+  o.province = s.text(4);
+  o.criticality = static_cast<int>(s.i64(6));
+  if (!from_json(s.text(5), o.sectors) || !from_json(s.text(7), o.contacts) || !from_json(s.text(8), o.it_providers) ||
+      !from_json(s.text(9), o.networks) || !from_json(s.text(10), o.asns) || !from_json(s.text(11), o.domains) ||
+      !from_json(s.text(12), o.hosts)) {
+    return corrupt("organisation lists of " + o.id);
+  }
+  return o;
+}
+
+constexpr const char* kKeyCols = "id, org_id, role, secret_hash, label, created, revoked";
+
+Result<ApiKey> read_key(const Stmt& s) {
+  ApiKey k;
+  k.id = s.text(0);
+  k.org_id = s.text(1);
+  auto role = parse_role(s.text(2));
+  if (!role) return corrupt("api key role");
+  k.role = *role;
+  k.secret_hash = s.text(3);
+  k.label = s.text(4);
+  k.created = s.i64(5);
+  k.revoked = s.i64(6) != 0;
+  return k;
+}
+
+#define LS_WARNING_COLS                                                                                       \
+  "w.id, w.org_id, w.detector, w.rule_id, w.rule_title, w.severity, w.tags, w.tlp, w.entities, w.dedup_key, " \
+  "w.first_seen, w.last_seen, w.event_count, w.status, w.province, w.sectors, w.routed_to, w.evidence, "      \
+  "w.created, w.updated"
+
+Result<Warning> read_warning(const Stmt& s) {
+  Warning w;
+  w.id = s.i64(0);
+  w.org_id = s.text(1);
+  w.detector = s.text(2);
+  w.rule_id = s.text(3);
+  w.rule_title = s.text(4);
+  auto sev = s.i64(5);
+  if (sev < 0 || sev > static_cast<int>(Severity::critical)) return corrupt("warning severity");
+  w.severity = static_cast<Severity>(sev);
+  w.tlp = s.text(7);
+  w.dedup_key = s.text(9);
+  w.first_seen = s.i64(10);
+  w.last_seen = s.i64(11);
+  w.count = s.i64(12);
+  auto status = parse_warning_status(s.text(13));
+  if (!status) return corrupt("warning status");
+  w.status = *status;
+  w.province = s.text(14);
+  w.created = s.i64(18);
+  w.updated = s.i64(19);
+  if (!from_json(s.text(6), w.tags) || !from_json(s.text(8), w.entities) || !from_json(s.text(15), w.sectors) ||
+      !from_json(s.text(16), w.routed_to) || !from_json(s.text(17), w.evidence)) {
+    return corrupt("warning lists of " + std::to_string(w.id));
+  }
+  return w;
+}
+
+constexpr const char* kAuditCols = "id, at, actor, org_id, action, target, detail";
+
+AuditEntry read_audit(const Stmt& s) {
+  AuditEntry e;
+  e.id = s.i64(0);
+  e.at = s.i64(1);
+  e.actor = s.text(2);
+  e.org_id = s.text(3);
+  e.action = s.text(4);
+  e.target = s.text(5);
+  e.detail = s.text(6);
+  return e;
+}
+
+// ---- Dynamic SQL ----
+
+using Param = std::variant<std::int64_t, std::string>;
+
+struct SqlBuilder {
+  std::string sql;
+  std::vector<Param> params;
+
+  void add(std::string_view text) { sql += text; }
+  void add(std::string_view text, Param p) {
+    sql += text;
+    params.push_back(std::move(p));
+  }
+  void in_list(std::string_view column, const std::vector<std::string>& values) {
+    sql += " AND ";
+    sql += column;
+    sql += " IN (";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      sql += i ? ",?" : "?";
+      params.emplace_back(values[i]);
+    }
+    sql += ")";
+  }
+  Result<std::unique_ptr<Stmt>> prepare(Db& db) const {
+    auto s = db.prepare(sql);
+    if (!s) return s;
+    int i = 0;
+    for (const auto& p : params) {
+      ++i;
+      if (const auto* n = std::get_if<std::int64_t>(&p)) {
+        (*s)->bind(i, *n);
+      } else {
+        (*s)->bind(i, std::get<std::string>(p));
+      }
+    }
+    return s;
+  }
+};
+
+std::string like_pattern(std::string_view text) {
+  std::string p = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') p += '\\';
+    p += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  p += '%';
+  return p;
+}
+
+// FROM + WHERE of the warnings the caller may see that match the filter.
+void warning_scope(SqlBuilder& b, const Caller& caller, const WarningFilter& f) {
+  b.add(" FROM warnings w JOIN warning_routes r ON r.warning_id = w.id AND r.org_id = ?", caller.org_id);
+  b.add(" WHERE 1 = 1");
+  if (!f.statuses.empty()) {
+    std::vector<std::string> names;
+    for (auto s : f.statuses) names.emplace_back(to_string(s));
+    b.in_list("w.status", names);
+  }
+  if (!f.severities.empty()) {
+    b.add(" AND w.severity IN (");
+    for (std::size_t i = 0; i < f.severities.size(); ++i) {
+      b.add(i ? ",?" : "?", static_cast<std::int64_t>(f.severities[i]));
+    }
+    b.add(")");
+  }
+  if (f.min_severity) b.add(" AND w.severity >= ?", static_cast<std::int64_t>(*f.min_severity));
+  if (!f.org_id.empty()) b.add(" AND w.org_id = ?", f.org_id);
+  if (!f.province.empty()) b.add(" AND w.province = ?", f.province);
+  if (!f.sector.empty()) {
+    b.add(" AND EXISTS (SELECT 1 FROM warning_sectors s WHERE s.warning_id = w.id AND s.sector = ?)", f.sector);
+  }
+  if (!f.rule_id.empty()) b.add(" AND w.rule_id = ?", f.rule_id);
+  if (f.since) b.add(" AND w.last_seen >= ?", *f.since);
+  if (f.until) b.add(" AND w.last_seen < ?", *f.until);
+  if (!f.text.empty()) b.add(" AND LOWER(w.rule_title) LIKE ? ESCAPE '\\'", like_pattern(f.text));
+}
+
+const char* sort_column(WarningSort s) {
+  switch (s) {
+    case WarningSort::last_seen:
+      return "w.last_seen";
+    case WarningSort::first_seen:
+      return "w.first_seen";
+    case WarningSort::severity:
+      return "w.severity";
+    case WarningSort::count:
+      return "w.event_count";
+    case WarningSort::id:
+      return "w.id";
+  }
+  return "w.id";
+}
+
+std::int64_t sort_value(const Warning& w, WarningSort s) {
+  switch (s) {
+    case WarningSort::last_seen:
+      return w.last_seen;
+    case WarningSort::first_seen:
+      return w.first_seen;
+    case WarningSort::severity:
+      return static_cast<std::int64_t>(w.severity);
+    case WarningSort::count:
+      return w.count;
+    case WarningSort::id:
+      return w.id;
+  }
+  return w.id;
+}
+
+std::string warning_cursor_tag(const WarningQuery& q) {
+  std::string tag = "w:";
+  tag += sort_column(q.sort) + 2;  // without "w."
+  tag += q.descending ? ":d" : ":a";
+  return tag;
+}
+
+// ---- Reader pool ----
+
+class ReaderPool {
+ public:
+  class Lease {
+   public:
+    Lease(ReaderPool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
+    Lease(Lease&& o) noexcept = default;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (db_) pool_->release(std::move(db_));
+    }
+    Db& operator*() const { return *db_; }
+    Db* operator->() const { return db_.get(); }
+
+   private:
+    ReaderPool* pool_;
+    std::unique_ptr<Db> db_;
+  };
+
+  ReaderPool(std::string path, int max, int busy_timeout_ms)
+      : path_(std::move(path)), max_(std::max(1, max)), busy_timeout_ms_(busy_timeout_ms) {}
+
+  Result<Lease> acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return closed_ || !idle_.empty() || open_ < max_; });
+    if (closed_) return closed_error();
+    if (!idle_.empty()) {
+      auto db = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(db));
+    }
+    ++open_;
+    lock.unlock();
+    auto db = Db::open(path_, false, busy_timeout_ms_);
+    if (db) {
+      if (auto r = (*db)->exec("PRAGMA query_only = ON"); !r) db = r.error();
+    }
+    if (!db) {
+      std::lock_guard relock(mu_);
+      --open_;
+      cv_.notify_one();
+      return std::move(db).error();
+    }
+    return Lease(this, std::move(*db));
+  }
+
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    idle_.clear();
+    cv_.notify_all();
+  }
+
+ private:
+  void release(std::unique_ptr<Db> db) {
+    std::lock_guard lock(mu_);
+    if (closed_) {
+      --open_;
+      db.reset();
+    } else {
+      idle_.push_back(std::move(db));
+    }
+    cv_.notify_one();
+  }
+
+  std::string path_;
+  int max_;
+  int busy_timeout_ms_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Db>> idle_;
+  int open_ = 0;
+  bool closed_ = false;
+};
+
+// ---- The store ----
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::unique_ptr<Db> writer, const std::string& path, SqliteOptions opt)
+      : clock_(opt.clock ? std::move(opt.clock) : Clock(system_now)),
+        writer_(std::move(writer)),
+        readers_(path, opt.readers, opt.busy_timeout_ms) {}
+  ~SqliteStore() override { (void)close(); }
+
+  // ---- Organisations ----
+
+  Result<void> upsert_organisations(const std::vector<Organisation>& orgs) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(tx, Transaction::begin(*writer_, true));
+    LS_TRY(q, writer_->cached(
+                  "INSERT INTO organisations (id, name, kind, parent, province, sectors, criticality, contacts, "
+                  "it_providers, networks, asns, domains, hosts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                  "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
+                  "parent = excluded.parent, province = excluded.province, sectors = excluded.sectors, "
+                  "criticality = excluded.criticality, contacts = excluded.contacts, "
+                  "it_providers = excluded.it_providers, networks = excluded.networks, asns = excluded.asns, "
+                  "domains = excluded.domains, hosts = excluded.hosts"));
+    for (const auto& o : orgs) {
+      if (o.id.empty()) return make_error(Errc::malformed, "organisation without id");
+      q->reset();
+      q->bind_all(o.id, o.name, std::string(to_string(o.kind)), o.parent, o.province, to_json(o.sectors),
+                  static_cast<std::int64_t>(o.criticality), to_json(o.contacts), to_json(o.it_providers),
+                  to_json(o.networks), to_json(o.asns), to_json(o.domains), to_json(o.hosts));
+      LS_CHECK(q->run());
+    }
+    return tx.commit();
+  }
+
+  Result<std::vector<Organisation>> list_organisations() override {
+    LS_TRY(db, readers_.acquire());
+    static const std::string sql = std::string("SELECT ") + kOrgCols + " FROM organisations ORDER BY id";
+    LS_TRY(q, db->cached(sql.c_str()));
+    std::vector<Organisation> out;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      LS_TRY(o, read_org(*q));
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+
+  Result<Organisation> get_organisation(std::string_view id) override {
+    LS_TRY(db, readers_.acquire());
+    static const std::string sql = std::string("SELECT ") + kOrgCols + " FROM organisations WHERE id = ?";
+    LS_TRY(q, db->cached(sql.c_str()));
+    q->bind(1, id);
+    LS_TRY(row, q->step());
+    if (!row) return make_error(Errc::not_found, "no organisation " + std::string(id));
+    return read_org(*q);
+  }
+
+  // ---- API keys ----
+
+  Result<NewApiKey> create_api_key(std::string_view org_id, Role role, std::string_view label) override {
+    LS_TRY(id, random_base32(kApiKeyIdChars));
+    LS_TRY(secret, random_hex(kApiKeySecretBytes));
+    NewApiKey k;
+    k.key.id = id;
+    k.key.org_id = org_id;
+    k.key.role = role;
+    k.key.secret_hash = sha256_hex(secret);
+    k.key.label = label;
+    k.key.created = clock_();
+    k.plaintext = format_api_key(id, secret);
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(q, writer_->cached("INSERT INTO api_keys (id, org_id, role, secret_hash, label, created, revoked) "
+                              "VALUES (?,?,?,?,?,?,0)"));
+    q->bind_all(k.key.id, k.key.org_id, std::string(to_string(role)), k.key.secret_hash, k.key.label, k.key.created);
+    LS_CHECK(q->run());
+    return k;
+  }
+
+  Result<Caller> authenticate_api_key(std::string_view plaintext) override {
+    auto parts = parse_api_key(plaintext);
+    if (!parts) return denied();
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, db->cached("SELECT org_id, role, secret_hash, revoked FROM api_keys WHERE id = ?"));
+    q->bind(1, parts->id);
+    LS_TRY(row, q->step());
+    if (!row) return denied();
+    bool match = constant_time_equal(sha256_hex(parts->secret), q->text(2));
+    auto role = parse_role(q->text(1));
+    if (!match || q->i64(3) != 0 || !role) return denied();
+    return Caller{"key:" + parts->id, q->text(0), *role};
+  }
+
+  Result<void> revoke_api_key(std::string_view id) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(q, writer_->cached("UPDATE api_keys SET revoked = 1 WHERE id = ?"));
+    q->bind(1, id);
+    LS_CHECK(q->run());
+    if (writer_->changes() == 0) return make_error(Errc::not_found, "no api key " + std::string(id));
+    return {};
+  }
+
+  Result<std::vector<ApiKey>> list_api_keys(std::string_view org_id) override {
+    LS_TRY(db, readers_.acquire());
+    static const std::string sql =
+        std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE org_id = ? ORDER BY created, id";
+    LS_TRY(q, db->cached(sql.c_str()));
+    q->bind(1, org_id);
+    std::vector<ApiKey> out;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      LS_TRY(k, read_key(*q));
+      out.push_back(std::move(k));
+    }
+    return out;
+  }
+
+  // ---- Users and sessions ----
+
+  Result<User> add_user(std::string_view username, std::string_view org_id, Role role, std::string_view display_name,
+                        std::string_view password) override {
+    if (username.empty()) return make_error(Errc::malformed, "empty username");
+    LS_TRY(hash, hash_password(password));  // slow: outside the write lock
+    User u{std::string(username), std::string(org_id), role, std::string(display_name), hash, clock_(), false};
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(q,
+           writer_->cached("INSERT INTO users (username, org_id, role, display_name, password_hash, created, disabled) "
+                           "VALUES (?,?,?,?,?,?,0)"));
+    q->bind_all(u.username, u.org_id, std::string(to_string(role)), u.display_name, u.password_hash, u.created);
+    auto r = q->run();
+    if (!r) {
+      Error e = r.error();
+      if (e.code == Errc::conflict) e.message = "user " + u.username + " exists";
+      return e;
+    }
+    return u;
+  }
+
+  Result<Caller> authenticate_password(std::string_view username, std::string_view password) override {
+    std::string hash;
+    Caller c;
+    bool usable = false;
+    {
+      LS_TRY(db, readers_.acquire());
+      LS_TRY(q, db->cached("SELECT org_id, role, password_hash, disabled FROM users WHERE username = ?"));
+      q->bind(1, username);
+      LS_TRY(row, q->step());
+      if (row) {
+        auto role = parse_role(q->text(1));
+        hash = q->text(2);
+        usable = role.has_value() && q->i64(3) == 0;
+        c = Caller{"user:" + std::string(username), q->text(0), role.value_or(Role::viewer)};
+      }
+    }
+    // An unknown user costs one Argon2 verification too, so timing does not tell them apart.
+    bool ok = verify_password(hash.empty() ? decoy_password_hash() : hash, password);
+    if (!ok || !usable || hash.empty()) return denied();
+    return c;
+  }
+
+  Result<std::string> create_session(std::string_view username, TimeMs ttl_ms) override {
+    LS_TRY(token, random_hex(32));
+    TimeMs now = clock_();
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(q, writer_->cached("INSERT INTO sessions (token_hash, username, created, expires) VALUES (?,?,?,?)"));
+    q->bind_all(sha256_hex(token), username, now, now + ttl_ms);
+    auto r = q->run();
+    if (!r) {
+      Error e = r.error();
+      if (e.code == Errc::not_found) e.message = "no user " + std::string(username);
+      return e;
+    }
+    return std::move(token);
+  }
+
+  Result<Caller> authenticate_session(std::string_view token, TimeMs now) override {
+    if (token.size() != 64) return denied();
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, db->cached("SELECT u.username, u.org_id, u.role, s.expires, u.disabled FROM sessions s "
+                         "JOIN users u ON u.username = s.username WHERE s.token_hash = ?"));
+    q->bind(1, sha256_hex(token));
+    LS_TRY(row, q->step());
+    if (!row) return denied();
+    auto role = parse_role(q->text(2));
+    if (!role || q->i64(3) <= now || q->i64(4) != 0) return denied();
+    return Caller{"user:" + q->text(0), q->text(1), *role};
+  }
+
+  Result<void> delete_session(std::string_view token) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(q, writer_->cached("DELETE FROM sessions WHERE token_hash = ?"));
+    q->bind(1, sha256_hex(token));
+    return q->run();
+  }
+
+  Result<std::int64_t> purge_expired_sessions(TimeMs now) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(q, writer_->cached("DELETE FROM sessions WHERE expires <= ?"));
+    q->bind(1, now);
+    LS_CHECK(q->run());
+    return static_cast<std::int64_t>(writer_->changes());
+  }
+
+  // ---- Warnings: the pipeline's writer ----
+
+  Result<std::vector<UpsertOutcome>> apply_warnings(const std::vector<WarningUpsert>& upserts,
+                                                    const Checkpoint& cp) override {
+    if (cp.consumer.empty()) return make_error(Errc::malformed, "checkpoint without consumer name");
+    TimeMs now = clock_();
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    Db& db = *writer_;
+    LS_TRY(tx, Transaction::begin(db, true));
+    LS_TRY(find,
+           db.cached("SELECT id, first_seen, last_seen, event_count, severity, evidence FROM warnings "
+                     "WHERE dedup_key = ? AND status IN ('new', 'acknowledged', 'in_progress') AND last_seen >= ? "
+                     "ORDER BY last_seen DESC, id DESC LIMIT 1"));
+    LS_TRY(update, db.cached("UPDATE warnings SET first_seen = ?, last_seen = ?, event_count = ?, severity = ?, "
+                             "evidence = ?, updated = ? WHERE id = ?"));
+    LS_TRY(insert,
+           db.cached("INSERT INTO warnings (org_id, detector, rule_id, rule_title, severity, tags, tlp, entities, "
+                     "dedup_key, first_seen, last_seen, event_count, status, province, sectors, routed_to, "
+                     "evidence, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?,?)"));
+    LS_TRY(route, db.cached("INSERT INTO warning_routes (org_id, warning_id) VALUES (?,?) ON CONFLICT DO NOTHING"));
+    LS_TRY(sector, db.cached("INSERT INTO warning_sectors (warning_id, sector) VALUES (?,?) ON CONFLICT DO NOTHING"));
+    LS_TRY(checkpoint, db.cached("INSERT INTO checkpoints (consumer, position) VALUES (?,?) "
+                                 "ON CONFLICT (consumer) DO UPDATE SET position = excluded.position"));
+
+    std::vector<UpsertOutcome> out;
+    out.reserve(upserts.size());
+    for (std::size_t i = 0; i < upserts.size(); ++i) {
+      const Warning& w = upserts[i].warning;
+      TimeMs window = upserts[i].window_ms;
+      if (w.dedup_key.empty() || w.org_id.empty() || w.count < 1 || w.first_seen > w.last_seen || window < 0) {
+        return make_error(Errc::malformed, "upsert " + std::to_string(i) +
+                                               ": needs dedup_key, org_id, count >= 1, first_seen <= last_seen "
+                                               "and a window >= 0");
+      }
+      TimeMs horizon = w.first_seen >= std::numeric_limits<TimeMs>::min() + window ? w.first_seen - window
+                                                                                   : std::numeric_limits<TimeMs>::min();
+      find->reset();
+      find->bind_all(w.dedup_key, horizon);
+      LS_TRY(found, find->step());
+      if (found) {
+        std::int64_t id = find->i64(0);
+        TimeMs first = std::min(find->i64(1), w.first_seen);
+        TimeMs last = std::max(find->i64(2), w.last_seen);
+        std::int64_t count = find->i64(3) + w.count;
+        std::int64_t severity = std::max(find->i64(4), static_cast<std::int64_t>(w.severity));
+        std::string evidence = find->text(5);
+        find->reset();
+        if (!w.evidence.empty()) {
+          std::vector<std::string> kept;
+          if (!from_json(evidence, kept)) return corrupt("warning evidence");
+          if (kept.size() < kMaxEvidence) {
+            for (const auto& e : w.evidence) {
+              if (kept.size() >= kMaxEvidence) break;
+              kept.push_back(e);
+            }
+            evidence = to_json(kept);
+          }
+        }
+        update->reset();
+        update->bind_all(first, last, count, severity, evidence, now, id);
+        LS_CHECK(update->run());
+        out.push_back({id, false});
+        continue;
+      }
+      find->reset();
+      std::vector<std::string> evidence(w.evidence.begin(),
+                                        w.evidence.begin() + std::min(w.evidence.size(), kMaxEvidence));
+      std::vector<std::string> routes = w.routed_to;
+      if (std::find(routes.begin(), routes.end(), w.org_id) == routes.end()) routes.insert(routes.begin(), w.org_id);
+      insert->reset();
+      insert->bind_all(w.org_id, w.detector, w.rule_id, w.rule_title, static_cast<std::int64_t>(w.severity),
+                       to_json(w.tags), w.tlp, to_json(w.entities), w.dedup_key, w.first_seen, w.last_seen, w.count,
+                       w.province, to_json(w.sectors), to_json(routes), to_json(evidence), now, now);
+      LS_CHECK(insert->run());
+      std::int64_t id = db.last_insert_id();
+      for (const auto& org : routes) {
+        route->reset();
+        route->bind_all(org, id);
+        LS_CHECK(route->run());
+      }
+      for (const auto& s : w.sectors) {
+        sector->reset();
+        sector->bind_all(id, s);
+        LS_CHECK(sector->run());
+      }
+      out.push_back({id, true});
+    }
+    checkpoint->bind_all(cp.consumer, static_cast<std::int64_t>(cp.offset));
+    LS_CHECK(checkpoint->run());
+    LS_CHECK(tx.commit());
+    return out;
+  }
+
+  Result<std::uint64_t> get_checkpoint(std::string_view consumer) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, db->cached("SELECT position FROM checkpoints WHERE consumer = ?"));
+    q->bind(1, consumer);
+    LS_TRY(row, q->step());
+    return row ? static_cast<std::uint64_t>(q->i64(0)) : std::uint64_t{0};
+  }
+
+  // ---- Warnings: scoped reads and changes ----
+
+  Result<WarningPage> query_warnings(const Caller& caller, const WarningQuery& query) override {
+    std::string tag = warning_cursor_tag(query);
+    std::optional<std::vector<std::int64_t>> after;
+    if (!query.cursor.empty()) {
+      after = decode_cursor(tag, query.cursor, 2);
+      if (!after) return make_error(Errc::malformed, "bad cursor");
+    }
+    int limit = clamp_limit(query.limit);
+    SqlBuilder b;
+    b.add("SELECT " LS_WARNING_COLS);
+    warning_scope(b, caller, query.filter);
+    const char* col = sort_column(query.sort);
+    const char* cmp = query.descending ? " < ?" : " > ?";
+    if (after) {
+      if (query.sort == WarningSort::id) {
+        b.add(std::string(" AND w.id") + cmp, (*after)[1]);
+      } else {
+        b.add(std::string(" AND (") + col + cmp, (*after)[0]);
+        b.add(std::string(" OR (") + col + " = ?", (*after)[0]);
+        b.add(std::string(" AND w.id") + cmp + "))", (*after)[1]);
+      }
+    }
+    const char* dir = query.descending ? " DESC" : " ASC";
+    b.add(std::string(" ORDER BY ") + col + dir);
+    if (query.sort != WarningSort::id) b.add(std::string(", w.id") + dir);
+    b.add(" LIMIT ?", static_cast<std::int64_t>(limit) + 1);
+
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, b.prepare(*db));
+    WarningPage page;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      if (static_cast<int>(page.items.size()) == limit) {
+        const Warning& last = page.items.back();
+        page.next_cursor = encode_cursor(tag, {sort_value(last, query.sort), last.id});
+        break;
+      }
+      LS_TRY(w, read_warning(*q));
+      page.items.push_back(std::move(w));
+    }
+    return page;
+  }
+
+  Result<std::int64_t> count_warnings(const Caller& caller, const WarningFilter& filter) override {
+    SqlBuilder b;
+    b.add("SELECT COUNT(*)");
+    warning_scope(b, caller, filter);
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, b.prepare(*db));
+    LS_TRY(row, q->step());
+    return row ? q->i64(0) : std::int64_t{0};
+  }
+
+  Result<Warning> get_warning(const Caller& caller, std::int64_t id) override {
+    LS_TRY(db, readers_.acquire());
+    return visible_warning(*db, caller, id);
+  }
+
+  Result<Warning> update_warning_status(const Caller& caller, std::int64_t id, WarningStatus to,
+                                        std::string_view comment, TimeMs now) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    Db& db = *writer_;
+    LS_TRY(tx, Transaction::begin(db, true));
+    LS_TRY(w, visible_warning(db, caller, id));
+    if (!may_change_status(caller.role)) {
+      return make_error(Errc::denied, "role " + std::string(to_string(caller.role)) + " may not change warnings");
+    }
+    if (!transition_allowed(w.status, to)) {
+      return make_error(Errc::conflict, "warning " + std::to_string(id) + " cannot go from " +
+                                            std::string(to_string(w.status)) + " to " + std::string(to_string(to)));
+    }
+    {
+      LS_TRY(q, db.cached("UPDATE warnings SET status = ?, updated = ? WHERE id = ?"));
+      q->bind_all(std::string(to_string(to)), now, id);
+      LS_CHECK(q->run());
+    }
+    {
+      LS_TRY(q, db.cached("INSERT INTO warning_changes (warning_id, from_status, to_status, actor, comment, at) "
+                          "VALUES (?,?,?,?,?,?)"));
+      q->bind_all(id, std::string(to_string(w.status)), std::string(to_string(to)), caller.actor, comment, now);
+      LS_CHECK(q->run());
+    }
+    boost::json::object detail{{"from", to_string(w.status)}, {"to", to_string(to)}, {"comment", comment}};
+    AuditEntry e{0,
+                 now,
+                 caller.actor,
+                 caller.org_id,
+                 "warning.update",
+                 "warning:" + std::to_string(id),
+                 boost::json::serialize(detail)};
+    LS_CHECK(append_audit_locked(db, e));
+    LS_CHECK(tx.commit());
+    w.status = to;
+    w.updated = now;
+    return std::move(w);
+  }
+
+  Result<std::vector<WarningChange>> list_warning_changes(const Caller& caller, std::int64_t id) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));  // one snapshot for the check and the list
+    (void)tx;
+    LS_CHECK(visible_warning(*db, caller, id));
+    LS_TRY(q, db->cached("SELECT from_status, to_status, actor, comment, at FROM warning_changes WHERE warning_id = ? "
+                         "ORDER BY id"));
+    q->bind(1, id);
+    std::vector<WarningChange> out;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      auto from = parse_warning_status(q->text(0));
+      auto to = parse_warning_status(q->text(1));
+      if (!from || !to) return corrupt("warning change status");
+      out.push_back({id, *from, *to, q->text(2), q->text(3), q->i64(4)});
+    }
+    return out;
+  }
+
+  // ---- Audit ----
+
+  Result<std::int64_t> append_audit(const AuditEntry& entry) override {
+    AuditEntry e = entry;
+    if (e.at == 0) e.at = clock_();
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(tx, Transaction::begin(*writer_, true));
+    LS_TRY(id, append_audit_locked(*writer_, e));
+    LS_CHECK(tx.commit());
+    return id;
+  }
+
+  Result<AuditPage> query_audit(const Caller& /*caller: roles are the api's business*/,
+                                const std::vector<std::string>& visible_org_ids, const AuditFilter& filter, int limit,
+                                std::string_view cursor) override {
+    std::optional<std::vector<std::int64_t>> after;
+    if (!cursor.empty()) {
+      after = decode_cursor("audit", cursor, 1);
+      if (!after) return make_error(Errc::malformed, "bad cursor");
+    }
+    AuditPage page;
+    if (visible_org_ids.empty()) return page;
+    limit = clamp_limit(limit);
+    SqlBuilder b;
+    b.add(std::string("SELECT ") + kAuditCols + " FROM audit_log WHERE 1 = 1");
+    b.in_list("org_id", visible_org_ids);
+    if (!filter.actor.empty()) b.add(" AND actor = ?", filter.actor);
+    if (!filter.action.empty()) b.add(" AND action = ?", filter.action);
+    if (filter.since) b.add(" AND at >= ?", *filter.since);
+    if (filter.until) b.add(" AND at < ?", *filter.until);
+    if (after) b.add(" AND id < ?", (*after)[0]);
+    b.add(" ORDER BY id DESC LIMIT ?", static_cast<std::int64_t>(limit) + 1);
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, b.prepare(*db));
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_cursor = encode_cursor("audit", {page.items.back().id});
+        break;
+      }
+      page.items.push_back(read_audit(*q));
+    }
+    return page;
+  }
+
+  Result<std::int64_t> verify_audit_chain() override {
+    LS_TRY(db, readers_.acquire());
+    static const std::string sql = std::string("SELECT ") + kAuditCols + ", prev_hash, hash FROM audit_log ORDER BY id";
+    LS_TRY(q, db->cached(sql.c_str()));
+    std::string prev;
+    std::int64_t n = 0;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      AuditEntry e = read_audit(*q);
+      if (q->text(7) != prev || audit_chain_hash(prev, e) != q->text(8)) {
+        return make_error(Errc::conflict, "audit chain broken at entry " + std::to_string(e.id));
+      }
+      prev = q->text(8);
+      ++n;
+    }
+    return n;
+  }
+
+  // ---- Dead letters ----
+
+  Result<std::int64_t> add_dead_letter(std::string_view source, std::string_view org_id, std::string_view reason,
+                                       std::string_view raw, TimeMs at) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(q, writer_->cached(
+                  "INSERT INTO dead_letters (source, org_id, reason, raw, raw_size, at) VALUES (?,?,?,?,?,?)"));
+    q->bind_all(source, org_id, reason);
+    q->bind_blob(4, raw.substr(0, kMaxDeadLetterRaw));
+    q->bind(5, static_cast<std::int64_t>(raw.size()));
+    q->bind(6, at);
+    LS_CHECK(q->run());
+    return writer_->last_insert_id();
+  }
+
+  Result<DeadLetterPage> list_dead_letters(const std::vector<std::string>& visible_org_ids, int limit,
+                                           std::string_view cursor) override {
+    std::optional<std::vector<std::int64_t>> after;
+    if (!cursor.empty()) {
+      after = decode_cursor("dead", cursor, 1);
+      if (!after) return make_error(Errc::malformed, "bad cursor");
+    }
+    DeadLetterPage page;
+    if (visible_org_ids.empty()) return page;
+    limit = clamp_limit(limit);
+    SqlBuilder b;
+    b.add("SELECT id, source, org_id, reason, raw, raw_size, at FROM dead_letters WHERE 1 = 1");
+    b.in_list("org_id", visible_org_ids);
+    if (after) b.add(" AND id < ?", (*after)[0]);
+    b.add(" ORDER BY id DESC LIMIT ?", static_cast<std::int64_t>(limit) + 1);
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, b.prepare(*db));
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_cursor = encode_cursor("dead", {page.items.back().id});
+        break;
+      }
+      page.items.push_back({q->i64(0), q->text(1), q->text(2), q->text(3), q->text(4),
+                            static_cast<std::uint64_t>(q->i64(5)), q->i64(6)});
+    }
+    return page;
+  }
+
+  // ---- Operations ----
+
+  Result<StoreStats> stats() override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));
+    (void)tx;
+    StoreStats st;
+    {
+      LS_TRY(q, db->cached("SELECT status, COUNT(*) FROM warnings GROUP BY status"));
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        auto s = parse_warning_status(q->text(0));
+        if (!s) return corrupt("warning status");
+        st.warnings_by_status[static_cast<std::size_t>(*s)] = q->i64(1);
+        st.warnings += q->i64(1);
+      }
+    }
+    {
+      LS_TRY(q, db->cached("SELECT (SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM dead_letters)"));
+      LS_TRY(row, q->step());
+      if (row) {
+        st.audit_entries = q->i64(0);
+        st.dead_letters = q->i64(1);
+      }
+    }
+    return st;
+  }
+
+  Result<void> close() override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return {};
+    readers_.close();
+    // Fold the WAL back into the database file so that it is complete on its own.
+    auto r = writer_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    writer_.reset();
+    return r;
+  }
+
+ private:
+  // The warning if the caller may see it, else not_found. Runs on whichever connection is given.
+  Result<Warning> visible_warning(Db& db, const Caller& caller, std::int64_t id) {
+    LS_TRY(q, db.cached("SELECT " LS_WARNING_COLS
+                        " FROM warnings w JOIN warning_routes r ON r.warning_id = w.id AND r.org_id = ? "
+                        "WHERE w.id = ?"));
+    q->bind_all(caller.org_id, id);
+    LS_TRY(row, q->step());
+    if (!row) return warning_not_found(id);
+    return read_warning(*q);
+  }
+
+  // Appends to the hash chain inside the caller's write transaction.
+  Result<std::int64_t> append_audit_locked(Db& db, const AuditEntry& e) {
+    std::string prev;
+    {
+      LS_TRY(q, db.cached("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"));
+      LS_TRY(row, q->step());
+      if (row) prev = q->text(0);
+    }
+    LS_TRY(q, db.cached("INSERT INTO audit_log (at, actor, org_id, action, target, detail, prev_hash, hash) "
+                        "VALUES (?,?,?,?,?,?,?,?)"));
+    q->bind_all(e.at, e.actor, e.org_id, e.action, e.target, e.detail, prev, audit_chain_hash(prev, e));
+    LS_CHECK(q->run());
+    return db.last_insert_id();
+  }
+
+  Clock clock_;
+  std::mutex write_mu_;
+  std::unique_ptr<Db> writer_;  // null once closed
+  ReaderPool readers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, SqliteOptions options) {
+  LS_TRY(writer, Db::open(path, true, options.busy_timeout_ms));
+  // WAL: readers never block the writer nor the writer them. synchronous=NORMAL is durable
+  // against a process crash (a power loss may lose the last commits, never corrupt).
+  LS_CHECK(writer->exec("PRAGMA journal_mode = WAL"));
+  LS_CHECK(writer->exec("PRAGMA synchronous = NORMAL"));
+  LS_CHECK(writer->exec("PRAGMA foreign_keys = ON"));
+  LS_CHECK(sqlite::migrate(*writer));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(writer), path, std::move(options)));
+}
+
+}  // namespace lachan::store

@@ -1,0 +1,243 @@
+// Store: the platform's relational state behind one backend-independent interface.
+// Backends: store/sqlite/ (embedded default). A PostgreSQL backend implements the same class
+// and passes the same test suite (tests/unit/store/, parameterised by a factory).
+//
+// Promises every backend keeps:
+// - Thread-safe: any method may be called from several threads at once. Writes are serialised;
+//   reads see the last committed state and do not wait for writes.
+// - Every method that changes state does so in one transaction: all of it or none of it.
+// - No exception escapes; failures are Errc codes (core/result.h):
+//   not_found  no such record, or one the caller may not see (the two are never told apart);
+//   conflict   the record exists already, or a state change is not allowed from here;
+//   denied     bad credentials, or the caller's role may not do this;
+//   malformed  an argument cannot be parsed (a cursor, a key);
+//   io/internal the database failed.
+// - Times are milliseconds since the Unix epoch (TimeMs). Methods that need "now" take it as an
+//   argument or read the clock the backend was opened with.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "store/model.h"
+
+namespace lachan::store {
+
+// The source of "now" for timestamps a method does not take as an argument.
+using Clock = std::function<TimeMs()>;
+TimeMs system_now();
+
+inline constexpr int kMaxPageSize = 500;
+inline constexpr std::size_t kMaxEvidence = 10;              // evidence texts kept per warning
+inline constexpr std::size_t kMaxDeadLetterRaw = 64 * 1024;  // bytes of a dead letter's raw record kept
+
+// ---- Warnings ----
+
+// One warning the pipeline wants stored: merged into an open warning with the same dedup_key
+// seen within window_ms, else inserted. warning.first_seen/last_seen are event times,
+// warning.count the number of events it stands for; id, status, created, updated are ignored.
+struct WarningUpsert {
+  Warning warning;
+  TimeMs window_ms = 0;
+};
+
+// How far a consumer (the pipeline's warn stage) has got in its input log.
+struct Checkpoint {
+  std::string consumer;
+  std::uint64_t offset = 0;
+};
+
+struct UpsertOutcome {
+  std::int64_t warning_id = 0;
+  bool created = false;  // false: merged into an existing warning
+};
+
+enum class WarningSort { last_seen, first_seen, severity, count, id };
+
+// All set conditions must hold. Empty vectors/strings and nullopt mean "any".
+struct WarningFilter {
+  std::vector<WarningStatus> statuses;
+  std::vector<Severity> severities;
+  std::optional<Severity> min_severity;
+  std::string org_id;  // the victim organisation
+  std::string province;
+  std::string sector;  // one of the warning's sectors
+  std::string rule_id;
+  std::optional<TimeMs> since;  // last_seen >= since
+  std::optional<TimeMs> until;  // last_seen < until
+  std::string text;             // case-insensitive (ASCII) substring of rule_title
+};
+
+struct WarningQuery {
+  WarningFilter filter;
+  WarningSort sort = WarningSort::last_seen;
+  bool descending = true;
+  int limit = 50;      // 1..kMaxPageSize; larger values are clamped
+  std::string cursor;  // next_cursor of the previous page; empty for the first page
+};
+
+struct WarningPage {
+  std::vector<Warning> items;
+  std::string next_cursor;  // empty when there is nothing after this page
+};
+
+// May this role change the state of a warning? (admin, analyst, responder)
+bool may_change_status(Role role);
+// Is from -> to an allowed state change? new -> acknowledged|in_progress|resolved|false_positive,
+// acknowledged -> in_progress|resolved|false_positive, in_progress -> resolved|false_positive,
+// resolved|false_positive -> in_progress (reopen). Nothing else, and never to itself.
+bool transition_allowed(WarningStatus from, WarningStatus to);
+
+// ---- Keys and users ----
+
+struct NewApiKey {
+  ApiKey key;
+  std::string plaintext;  // "lk_<id>_<secret>": shown once, never stored
+};
+
+// ---- Audit and dead letters ----
+
+struct AuditFilter {
+  std::string actor;            // exact; empty: any
+  std::string action;           // exact; empty: any
+  std::optional<TimeMs> since;  // at >= since
+  std::optional<TimeMs> until;  // at < until
+};
+
+struct AuditPage {
+  std::vector<AuditEntry> items;  // newest first
+  std::string next_cursor;
+};
+
+struct DeadLetter {
+  std::int64_t id = 0;
+  std::string source;  // e.g. "http:suricata", "syslog"
+  std::string org_id;  // the sending organisation; empty when unknown
+  std::string reason;
+  std::string raw;             // the record as received, at most kMaxDeadLetterRaw bytes
+  std::uint64_t raw_size = 0;  // its size before truncation
+  TimeMs at = 0;
+};
+
+struct DeadLetterPage {
+  std::vector<DeadLetter> items;  // newest first
+  std::string next_cursor;
+};
+
+struct StoreStats {
+  std::array<std::int64_t, 5> warnings_by_status{};  // indexed by WarningStatus
+  std::int64_t warnings = 0;
+  std::int64_t audit_entries = 0;
+  std::int64_t dead_letters = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- Organisations ----
+  // Inserts or replaces each organisation by id (all fields, lists included), in one transaction.
+  virtual Result<void> upsert_organisations(const std::vector<Organisation>& orgs) = 0;
+  // All organisations, ordered by id. Visibility is the constituency's business, not the store's.
+  virtual Result<std::vector<Organisation>> list_organisations() = 0;
+  virtual Result<Organisation> get_organisation(std::string_view id) = 0;
+
+  // ---- API keys ----
+  // A new key for an existing organisation (not_found otherwise). Only SHA-256 of the secret is
+  // kept; the plaintext is returned here and never again.
+  virtual Result<NewApiKey> create_api_key(std::string_view org_id, Role role, std::string_view label) = 0;
+  // The caller ("key:<id>") a plaintext key stands for; denied for a malformed, unknown or revoked
+  // key (one answer for all three). The secret's hash is compared in constant time.
+  virtual Result<Caller> authenticate_api_key(std::string_view plaintext) = 0;
+  // not_found for an unknown id; revoking twice is fine.
+  virtual Result<void> revoke_api_key(std::string_view id) = 0;
+  // The organisation's keys (revoked ones included), ordered by creation.
+  virtual Result<std::vector<ApiKey>> list_api_keys(std::string_view org_id) = 0;
+
+  // ---- Users and sessions ----
+  // conflict when the username exists, not_found when the organisation does not; the password is
+  // kept as an Argon2id hash (t=2, m=19 MiB, p=1, 16-byte random salt).
+  virtual Result<User> add_user(std::string_view username, std::string_view org_id, Role role,
+                                std::string_view display_name, std::string_view password) = 0;
+  // The caller ("user:<name>"); denied for an unknown user, a wrong password or a disabled user,
+  // one answer for all.
+  virtual Result<Caller> authenticate_password(std::string_view username, std::string_view password) = 0;
+  // An opaque session token (64 hex chars) valid for ttl_ms from the clock's now; kept hashed.
+  // not_found for an unknown user.
+  virtual Result<std::string> create_session(std::string_view username, TimeMs ttl_ms) = 0;
+  // The session's caller; denied for an unknown, deleted or expired (expiry <= now) token.
+  virtual Result<Caller> authenticate_session(std::string_view token, TimeMs now) = 0;
+  // Ends a session; ending an unknown one is not an error.
+  virtual Result<void> delete_session(std::string_view token) = 0;
+  // Removes sessions expired at now; returns how many.
+  virtual Result<std::int64_t> purge_expired_sessions(TimeMs now) = 0;
+
+  // ---- Warnings (the pipeline's writer) ----
+  // In ONE transaction: each upsert in order is merged into the newest warning with the same
+  // dedup_key whose status is not resolved/false_positive and whose last_seen >= first_seen -
+  // window_ms (count += n, first_seen = min, last_seen = max, severity = max, evidence appended up
+  // to kMaxEvidence, updated = now), else inserted as a new warning (status new) routed to
+  // routed_to (the victim org is always among the routes). The checkpoint is written in the same
+  // transaction, so after a crash nothing before it is applied twice and nothing after it is lost.
+  // Outcomes are in the order of the upserts.
+  virtual Result<std::vector<UpsertOutcome>> apply_warnings(const std::vector<WarningUpsert>& upserts,
+                                                            const Checkpoint& cp) = 0;
+  // The consumer's last checkpointed offset; 0 when it has none.
+  virtual Result<std::uint64_t> get_checkpoint(std::string_view consumer) = 0;
+
+  // ---- Warnings (scoped reads and changes) ----
+  // A warning is visible to a caller iff caller.org_id is among its routes. An invisible warning
+  // behaves exactly as a missing one, for every role.
+  // One page in the requested order (ties broken by id in the same direction). The cursor is
+  // keyset-based: walking pages yields every matching warning once, whatever is inserted
+  // meanwhile. malformed for a cursor that is not ours or was made for another sort order.
+  virtual Result<WarningPage> query_warnings(const Caller& caller, const WarningQuery& query) = 0;
+  virtual Result<std::int64_t> count_warnings(const Caller& caller, const WarningFilter& filter) = 0;
+  virtual Result<Warning> get_warning(const Caller& caller, std::int64_t id) = 0;
+  // Changes the status: not_found if invisible, then denied unless may_change_status(role), then
+  // conflict unless transition_allowed(from, to). The change is recorded in warning_changes and
+  // in the audit log ("warning.update", target "warning:<id>") in the same transaction.
+  // Returns the warning as changed.
+  virtual Result<Warning> update_warning_status(const Caller& caller, std::int64_t id, WarningStatus to,
+                                                std::string_view comment, TimeMs now) = 0;
+  // The warning's status changes, oldest first; not_found if invisible.
+  virtual Result<std::vector<WarningChange>> list_warning_changes(const Caller& caller, std::int64_t id) = 0;
+
+  // ---- Audit log (append-only) ----
+  // Appends an entry (id and, when 0, at are assigned) and returns its id. Entries form a hash
+  // chain: each stores SHA-256(previous hash, entry), so a changed or removed entry is detectable.
+  virtual Result<std::int64_t> append_audit(const AuditEntry& entry) = 0;
+  // Entries whose org_id is in visible_org_ids (computed by the constituency for the caller),
+  // newest first. limit is clamped to 1..kMaxPageSize; malformed for a bad cursor.
+  virtual Result<AuditPage> query_audit(const Caller& caller, const std::vector<std::string>& visible_org_ids,
+                                        const AuditFilter& filter, int limit, std::string_view cursor) = 0;
+  // Recomputes the chain; returns the number of entries checked, or conflict naming the first
+  // entry whose hash does not match.
+  virtual Result<std::int64_t> verify_audit_chain() = 0;
+
+  // ---- Dead letters ----
+  // Records a record that could not be processed; raw is cut to kMaxDeadLetterRaw bytes.
+  virtual Result<std::int64_t> add_dead_letter(std::string_view source, std::string_view org_id,
+                                               std::string_view reason, std::string_view raw, TimeMs at) = 0;
+  // Dead letters whose org_id is in visible_org_ids ("" stands for unattributed ones), newest first.
+  virtual Result<DeadLetterPage> list_dead_letters(const std::vector<std::string>& visible_org_ids, int limit,
+                                                   std::string_view cursor) = 0;
+
+  // ---- Operations ----
+  virtual Result<StoreStats> stats() = 0;
+  // Flushes and closes; afterwards every method answers Errc::io. Must not race other calls.
+  // The destructor closes too.
+  virtual Result<void> close() = 0;
+};
+
+}  // namespace lachan::store
