@@ -1,4 +1,5 @@
-// lachan: the command. Subcommands: scan, rules check, version.
+// lachan: the command. Subcommands: scan, rules check, serve, demo, key create, user add,
+// org import|export, version.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "app/admin.h"
+#include "app/server.h"
 #include "core/time.h"
 #include "detect/scan.h"
 #include "sigma/correlation.h"
@@ -211,9 +214,107 @@ int main(int argc, char** argv) {
   check->add_option("paths", check_rules.rules, "rule files or folders");
   check->add_flag("--warnings,-w", warnings, "list warnings too");
 
+  // ---- serve and demo ----
+  app::ServeConfig serve_cfg;
+  std::string config_file;
+  auto add_serve_options = [&](CLI::App* cmd) {
+    cmd->add_option("--config", config_file, "TOML file with any of these settings (flags given here win)");
+    cmd->add_option("--data-dir", serve_cfg.data_dir, "where the store, spool and state live");
+    cmd->add_option("--listen", serve_cfg.listen, "HTTP(S) address, HOST:PORT (port 0: any free port)");
+    cmd->add_option("--syslog-udp", serve_cfg.syslog_udp, "syslog UDP port (0: any free port; default off)");
+    cmd->add_option("--syslog-tcp", serve_cfg.syslog_tcp, "syslog TCP port (0: any free port; default off)");
+    cmd->add_option("--syslog-address", serve_cfg.syslog_address, "address the syslog listeners bind");
+    cmd->add_option("--tls-cert", serve_cfg.tls_cert, "PEM certificate (chain): serve HTTPS");
+    cmd->add_option("--tls-key", serve_cfg.tls_key, "PEM private key for --tls-cert");
+    cmd->add_option("--rules,-r", serve_cfg.rules, "Sigma rule files or folders (default: the bundled rules)");
+    cmd->add_option("--http-threads", serve_cfg.http_threads, "HTTP io threads");
+    cmd->add_option("--max-body-bytes", serve_cfg.max_body_bytes, "largest request body accepted (413 beyond)");
+    cmd->add_option("--max-batch-records", serve_cfg.max_batch_records, "most records in one ingest request (413 beyond)");
+    cmd->add_option("--dedup-window", serve_cfg.dedup_window_s, "seconds within which equal detections are one warning");
+    cmd->add_option("--url-file", serve_cfg.url_file, "write the base URL (and syslog ports) to this file once listening");
+  };
+  auto* serve = app.add_subcommand("serve", "run the platform: ingest, detection, warnings, REST API");
+  add_serve_options(serve);
+  auto* demo = app.add_subcommand("demo", "serve a demo: constituency, people, rules and replayed sample telemetry");
+  add_serve_options(demo);
+  std::string demo_dir;
+  bool demo_once = false;
+  demo->add_option("--demo-dir", demo_dir, "the demo data (default: the bundled demo/)");
+  demo->add_flag("--exit-after-replay", demo_once, "stop once the replay is processed (smoke test)");
+
+  // ---- administration ----
+  std::string admin_dir = "lachan-data", org_id, role, label, username, display_name, password, org_file,
+              export_format = "json", export_out;
+  auto* key = app.add_subcommand("key", "API keys");
+  key->require_subcommand(1);
+  auto* key_create = key->add_subcommand("create", "print a new API key (stored hashed)");
+  key_create->add_option("--data-dir", admin_dir, "data dir")->required();
+  key_create->add_option("--org", org_id, "organisation id")->required();
+  key_create->add_option("--role", role, "admin, analyst, responder, reporter or viewer")->required();
+  key_create->add_option("--label", label, "what the key is for");
+  auto* user = app.add_subcommand("user", "people");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "add a person (Argon2id password)");
+  user_add->add_option("--data-dir", admin_dir, "data dir")->required();
+  user_add->add_option("--username", username, "login name")->required();
+  user_add->add_option("--org", org_id, "organisation id")->required();
+  user_add->add_option("--role", role, "admin, analyst, responder, reporter or viewer")->required();
+  user_add->add_option("--name", display_name, "display name");
+  user_add->add_option("--password", password, "password (default: generated and printed; env LACHAN_PASSWORD also works)");
+  auto* org = app.add_subcommand("org", "organisations of the constituency");
+  org->require_subcommand(1);
+  auto* org_import = org->add_subcommand("import", "load organisations from JSON or CSV (validated as a whole)");
+  org_import->add_option("--data-dir", admin_dir, "data dir")->required();
+  org_import->add_option("file", org_file, "JSON ([...] or {\"organisations\":[...]}) or CSV file")->required();
+  auto* org_export = org->add_subcommand("export", "write every organisation as JSON or CSV");
+  org_export->add_option("--data-dir", admin_dir, "data dir")->required();
+  org_export->add_option("--format", export_format, "json (default) or csv")->check(CLI::IsMember({"json", "csv"}));
+  org_export->add_option("--output,-o", export_out, "file (default: standard output)");
+
   auto* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
+  if (serve->parsed() || demo->parsed()) {
+    CLI::App* cmd = serve->parsed() ? serve : demo;
+    app::ServeConfig flags = serve_cfg;
+    if (!config_file.empty()) {
+      // The file first, then every flag given on the command line over it.
+      serve_cfg = app::ServeConfig{};
+      if (auto r = app::load_serve_toml(config_file, serve_cfg); !r.ok()) {
+        fmt::print(stderr, "lachan: {}\n", r.error().message);
+        return 2;
+      }
+      auto given = [&](const char* name) { return cmd->get_option(name)->count() > 0; };
+      if (given("--data-dir")) serve_cfg.data_dir = flags.data_dir;
+      if (given("--listen")) serve_cfg.listen = flags.listen;
+      if (given("--syslog-udp")) serve_cfg.syslog_udp = flags.syslog_udp;
+      if (given("--syslog-tcp")) serve_cfg.syslog_tcp = flags.syslog_tcp;
+      if (given("--syslog-address")) serve_cfg.syslog_address = flags.syslog_address;
+      if (given("--tls-cert")) serve_cfg.tls_cert = flags.tls_cert;
+      if (given("--tls-key")) serve_cfg.tls_key = flags.tls_key;
+      if (given("--rules")) serve_cfg.rules = flags.rules;
+      if (given("--http-threads")) serve_cfg.http_threads = flags.http_threads;
+      if (given("--max-body-bytes")) serve_cfg.max_body_bytes = flags.max_body_bytes;
+      if (given("--max-batch-records")) serve_cfg.max_batch_records = flags.max_batch_records;
+      if (given("--dedup-window")) serve_cfg.dedup_window_s = flags.dedup_window_s;
+      if (given("--url-file")) serve_cfg.url_file = flags.url_file;
+    }
+    serve_cfg.config_dir = config_dir();
+    if (serve_cfg.rules.empty()) serve_cfg.rules = {(fs::path(serve_cfg.config_dir).parent_path() / "rules").string()};
+    if (demo->parsed()) {
+      if (demo_dir.empty()) demo_dir = (fs::path(serve_cfg.config_dir).parent_path() / "demo").string();
+      return app::cmd_demo(serve_cfg, demo_dir, demo_once);
+    }
+    return app::run_serve(serve_cfg);
+  }
+  if (key_create->parsed()) return app::cmd_key_create(admin_dir, org_id, role, label);
+  if (user_add->parsed()) {
+    if (password.empty())
+      if (const char* env = std::getenv("LACHAN_PASSWORD")) password = env;
+    return app::cmd_user_add(admin_dir, username, org_id, role, display_name, password);
+  }
+  if (org_import->parsed()) return app::cmd_org_import(admin_dir, config_dir(), org_file);
+  if (org_export->parsed()) return app::cmd_org_export(admin_dir, export_format, export_out);
   if (version->parsed()) {
     fmt::print("lachan {}\n", LACHAN_VERSION);
     return 0;

@@ -1,0 +1,161 @@
+// `lachan demo`: a constituency, people, bundled rules and a replay of sample telemetry, so that
+// a newcomer sees warnings arrive in the console and the API within a minute.
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "app/admin.h"
+#include "app/server.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace lachan::app {
+namespace {
+
+struct DemoUser {
+  const char* username;
+  const char* org;
+  const char* role;
+  const char* name;
+  const char* password;
+};
+// Demo credentials, printed at start: for a demo data dir only.
+constexpr DemoUser kUsers[] = {
+    {"ncsc.admin", "ncsc", "admin", "Quản trị NCSC", "demo-ncsc-admin"},
+    {"nghe-an.analyst", "ca-nghe-an", "analyst", "Phân tích viên Công an Nghệ An", "demo-nghe-an"},
+    {"bvhn.viewer", "bvhn-nghe-an", "viewer", "Bệnh viện Hữu nghị Đa khoa Nghệ An", "demo-bvhn"},
+};
+
+// The host or address a demo record comes from.
+std::vector<std::string> origin_keys(const json::value& v) {
+  std::vector<std::string> keys;
+  auto take = [&](const json::value* x) {
+    if (x && x->is_string()) keys.emplace_back(x->as_string());
+  };
+  if (!v.is_object()) return keys;
+  const auto& o = v.as_object();
+  if (const auto* ev = o.if_contains("Event"); ev && ev->is_object())
+    if (const auto* sys = ev->as_object().if_contains("System"); sys && sys->is_object())
+      take(sys->as_object().if_contains("Computer"));
+  for (const char* k : {"@system", "host", "hostname", "src_ip", "id_orig_h", "dest_ip"}) take(o.if_contains(k));
+  return keys;
+}
+
+std::string owner(const constituency::Constituency& reg, const std::vector<std::string>& keys) {
+  for (const auto& k : keys) {
+    if (const auto* o = reg.owner_of_host(k)) return o->id;
+    std::string shortname = k.substr(0, k.find('.'));
+    if (const auto* o = reg.owner_of_host(shortname)) return o->id;
+    if (const auto* o = reg.owner_of_ip(k)) return o->id;
+  }
+  return {};
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool replay(ServerContext& ctx, const std::string& demo_dir, const std::string& url, bool exit_after) {
+  auto reg = ctx.registry->get();
+  // (org, source) -> body
+  std::map<std::pair<std::string, std::string>, std::string> bodies;
+  size_t unowned = 0;
+  for (const auto& [file, source] : {std::pair<const char*, const char*>{"windows-endpoints.jsonl", "windows"},
+                                     {"network-sensors.jsonl", "json"}}) {
+    std::istringstream in(read_all(fs::path(demo_dir) / file));
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) continue;
+      boost::system::error_code ec;
+      json::value v = json::parse(line, ec);
+      std::string org = ec ? std::string() : owner(*reg, origin_keys(v));
+      if (org.empty()) {
+        ++unowned;
+        continue;
+      }
+      bodies[{org, source}] += line + "\n";
+    }
+  }
+  {
+    std::istringstream in(read_all(fs::path(demo_dir) / "linux-syslog.log"));
+    for (std::string line; std::getline(in, line);) {
+      // RFC 5424: <pri>1 timestamp HOST ...
+      std::istringstream f(line);
+      std::string pri, ts, host;
+      f >> pri >> ts >> host;
+      std::string org = owner(*reg, {host});
+      if (org.empty()) {
+        ++unowned;
+        continue;
+      }
+      bodies[{org, "syslog"}] += line + "\n";
+    }
+  }
+  size_t accepted = 0;
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& [key, body] : bodies) {
+    auto src = parse::parse_source(key.second);
+    if (!src.ok()) continue;
+    auto r = ingest_body(ctx, key.first, *src, body, now);
+    accepted += r.accepted;
+    fmt::print("demo: sent {} {} events as {} ({} rejected)\n", r.accepted, key.second, key.first, r.rejected);
+  }
+  if (unowned) fmt::print("demo: {} records name no organisation of the demo constituency (skipped)\n", unowned);
+  // Wait (bounded) until the pipeline has processed the replay.
+  uint64_t target = ctx.spool->stats().last_offset;
+  for (int i = 0; i < 300 && ctx.pipeline->processed_offset() < target; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  store::Caller centre{"demo", reg->national_centre(), store::Role::admin};
+  auto n = ctx.store->count_warnings(centre, {});
+  fmt::print("\nLachan demo is running at {}\n", url);
+  fmt::print("  {} events replayed, {} warnings raised\n", accepted, n.ok() ? *n : -1);
+  fmt::print("  log in (POST {}/api/v1/auth/login) as:\n", url);
+  for (const auto& u : kUsers) fmt::print("    {:<18} password {:<16} ({} of {})\n", u.username, u.password, u.role, u.org);
+  fmt::print("  e.g. curl -s -H \"Authorization: Bearer $(curl -s -d '{{\"username\":\"ncsc.admin\",\"password\":\"demo-ncsc-admin\"}}' {}/api/v1/auth/login | sed -E 's/.*\"token\":\"([^\"]+)\".*/\\1/')\" {}/api/v1/warnings\n",
+             url, url);
+  if (!exit_after) fmt::print("  Ctrl-C stops it.\n");
+  std::fflush(stdout);
+  return !exit_after;
+}
+
+}  // namespace
+
+int cmd_demo(ServeConfig cfg, const std::string& demo_dir, bool exit_after_replay) {
+  {
+    auto st = store::open_sqlite_store((fs::path(cfg.data_dir) / "lachan.db").string());
+    if (!st.ok()) {
+      std::error_code ec;
+      fs::create_directories(cfg.data_dir, ec);
+      st = store::open_sqlite_store((fs::path(cfg.data_dir) / "lachan.db").string());
+    }
+    if (!st.ok()) {
+      fmt::print(stderr, "lachan demo: {}\n", st.error().message);
+      return 1;
+    }
+    auto orgs = (*st)->list_organisations();
+    bool empty = orgs.ok() && orgs->empty();
+    (void)(*st)->close();
+    if (empty) {
+      if (int rc = cmd_org_import(cfg.data_dir, cfg.config_dir, (fs::path(demo_dir) / "constituency.json").string()))
+        return rc;
+      for (const auto& u : kUsers)
+        if (int rc = cmd_user_add(cfg.data_dir, u.username, u.org, u.role, u.name, u.password)) return rc;
+    }
+  }
+  cfg.on_ready = [demo_dir, exit_after_replay](ServerContext& ctx, const std::string& url) {
+    return replay(ctx, demo_dir, url, exit_after_replay);
+  };
+  return run_serve(std::move(cfg));
+}
+
+}  // namespace lachan::app

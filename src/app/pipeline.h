@@ -1,0 +1,69 @@
+// The pipeline of `lachan serve`: spool -> flatten -> detect (Sigma, CERT feed reports) ->
+// warn -> store, on one thread, batch by batch. Each batch's warnings and the offset of its last
+// record are committed in one store transaction, so after a crash (kill -9) the records after
+// the checkpoint are processed again and none of them produces a second warning.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "api/metrics.h"
+#include "bus/spool.h"
+#include "constituency/constituency.h"
+#include "sigma/ruleset.h"
+#include "store/store.h"
+#include "warn/warning_builder.h"
+
+namespace lachan::app {
+
+// The constituency snapshot in use: swapped whole when organisations change.
+class RegistryHolder {
+ public:
+  explicit RegistryHolder(std::shared_ptr<const constituency::Constituency> c) : c_(std::move(c)) {}
+  std::shared_ptr<const constituency::Constituency> get() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return c_;
+  }
+  void set(std::shared_ptr<const constituency::Constituency> c) {
+    std::lock_guard<std::mutex> lk(mu_);
+    c_ = std::move(c);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const constituency::Constituency> c_;
+};
+
+struct PipelineOptions {
+  std::string consumer = "pipeline";
+  size_t batch_records = 4096;
+  size_t batch_bytes = 16u << 20;
+  std::chrono::milliseconds idle_wait{250};
+  warn::WarnOptions warn;
+};
+
+class Pipeline {
+ public:
+  Pipeline(bus::Spool& spool, store::Store& store, std::shared_ptr<const sigma::Ruleset> rules,
+           const RegistryHolder& registry, PipelineOptions options, api::metrics::Registry& metrics);
+  ~Pipeline();
+
+  // Reads the checkpoint and starts the thread.
+  Result<void> start();
+  // Processes what is durable in the spool, then stops (drain) — or stops after the current batch.
+  void stop(bool drain);
+  uint64_t processed_offset() const noexcept { return processed_.load(); }
+  // Last error of the store or spool (the pipeline retries); empty when healthy.
+  std::string last_error() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<uint64_t> processed_{0};
+};
+
+}  // namespace lachan::app

@@ -1,0 +1,535 @@
+// The REST API under /api/v1: authentication, tenancy scoping and the JSON shapes of the
+// OpenAPI document (openapi.cpp). Every read of warnings, organisations and the audit log is
+// scoped by what the caller's organisation may see; anything else answers 404.
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "app/server.h"
+#include "core/time.h"
+
+namespace lachan::app {
+namespace json = boost::json;
+using api::Request;
+using api::Response;
+using store::Caller;
+using store::Role;
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int status_of(Errc c) {
+  switch (c) {
+    case Errc::not_found: return 404;
+    case Errc::conflict: return 409;
+    case Errc::denied: return 403;
+    case Errc::malformed:
+    case Errc::invalid_config:
+    case Errc::unsupported: return 400;
+    case Errc::limit: return 413;
+    case Errc::busy: return 503;
+    default: return 500;
+  }
+}
+
+Response fail(const Error& e) {
+  int st = status_of(e.code);
+  return api::error_response(st, errc_name(e.code), st == 404 ? "not found" : e.message);
+}
+
+std::string iso(int64_t ms) { return ms ? format_timestamp(ms * 1'000'000) : std::string(); }
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::object warning_json(const store::Warning& w, bool full) {
+  json::object o;
+  o["id"] = w.id;
+  o["organisation"] = w.org_id;
+  o["detector"] = w.detector;
+  o["rule_id"] = w.rule_id;
+  o["title"] = w.rule_title;
+  o["severity"] = store::to_string(w.severity);
+  o["status"] = store::to_string(w.status);
+  o["tags"] = strings(w.tags);
+  o["tlp"] = w.tlp;
+  json::array ents;
+  for (const auto& e : w.entities) ents.push_back(json::object{{"type", e.type}, {"value", e.value}});
+  o["entities"] = std::move(ents);
+  o["count"] = w.count;
+  o["first_seen"] = iso(w.first_seen);
+  o["last_seen"] = iso(w.last_seen);
+  o["created"] = iso(w.created);
+  o["updated"] = iso(w.updated);
+  o["province"] = w.province;
+  o["sectors"] = strings(w.sectors);
+  o["routed_to"] = strings(w.routed_to);
+  if (full) {
+    json::array ev;
+    for (const auto& e : w.evidence) {
+      boost::system::error_code ec;
+      json::value v = json::parse(e, ec);
+      if (ec) ev.emplace_back(e);
+      else ev.push_back(std::move(v));
+    }
+    o["evidence"] = std::move(ev);
+  }
+  return o;
+}
+
+json::object org_json(const store::Organisation& org) {
+  json::object o;
+  o["id"] = org.id;
+  o["name"] = org.name;
+  o["kind"] = store::to_string(org.kind);
+  o["parent"] = org.parent;
+  o["province"] = org.province;
+  o["sectors"] = strings(org.sectors);
+  o["criticality"] = org.criticality;
+  json::array contacts;
+  for (const auto& c : org.contacts)
+    contacts.push_back(json::object{{"name", c.name}, {"email", c.email}, {"phone", c.phone}, {"role", c.role}});
+  o["contacts"] = std::move(contacts);
+  o["it_providers"] = strings(org.it_providers);
+  o["networks"] = strings(org.networks);
+  json::array asns;
+  for (auto a : org.asns) asns.emplace_back(a);
+  o["asns"] = std::move(asns);
+  o["domains"] = strings(org.domains);
+  o["hosts"] = strings(org.hosts);
+  return o;
+}
+
+// "2026-01-02T03:04:05Z" or milliseconds since the epoch.
+std::optional<int64_t> parse_time_param(std::string_view s) {
+  int64_t ms = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
+  if (ec == std::errc() && p == s.data() + s.size()) return ms;
+  if (auto ns = parse_timestamp(s)) return *ns / 1'000'000;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> list_param(const Request& req, std::string_view key) {
+  std::vector<std::string_view> out;
+  for (auto v : req.query_all(key)) {
+    size_t start = 0;
+    for (size_t i = 0; i <= v.size(); ++i)
+      if (i == v.size() || v[i] == ',') {
+        if (i > start) out.push_back(v.substr(start, i - start));
+        start = i + 1;
+      }
+  }
+  return out;
+}
+
+struct Auth {
+  ServerContext& ctx;
+
+  // The caller of a request: Authorization: Bearer <API key or session token>, or the
+  // lachan_session cookie. nullopt (and a 401 in `err`) otherwise.
+  std::optional<Caller> caller(const Request& req, Response& err) const {
+    std::string_view token;
+    if (auto h = req.header("Authorization")) {
+      std::string_view v = *h;
+      if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) token = v.substr(7);
+    }
+    if (token.empty())
+      if (auto c = req.header("Cookie")) {
+        std::string_view v = *c;
+        size_t p = v.find("lachan_session=");
+        if (p != std::string_view::npos) {
+          token = v.substr(p + 15);
+          token = token.substr(0, token.find(';'));
+        }
+      }
+    if (token.empty()) {
+      err = api::error_response(401, "unauthenticated", "send Authorization: Bearer <API key or session token>");
+      err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\"");
+      return std::nullopt;
+    }
+    auto c = token.substr(0, 3) == "lk_" ? ctx.store->authenticate_api_key(token)
+                                         : ctx.store->authenticate_session(token, now_ms());
+    if (!c.ok()) {
+      err = api::error_response(401, "unauthenticated", "the API key or session is unknown, revoked or expired");
+      err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\", error=\"invalid_token\"");
+      return std::nullopt;
+    }
+    return *c;
+  }
+};
+
+bool role_in(Role r, std::initializer_list<Role> allowed) {
+  return std::find(allowed.begin(), allowed.end(), r) != allowed.end();
+}
+
+Response forbidden(std::string_view what) {
+  return api::error_response(403, "denied", fmt::format("your role may not {}", what));
+}
+
+void audit(ServerContext& ctx, const Caller& c, std::string action, std::string target, json::object detail) {
+  store::AuditEntry e;
+  e.at = now_ms();
+  e.actor = c.actor;
+  e.org_id = c.org_id;
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.detail = json::serialize(detail);
+  (void)ctx.store->append_audit(e);
+}
+
+Result<store::WarningFilter> warning_filter(const Request& req) {
+  store::WarningFilter f;
+  for (auto s : list_param(req, "status")) {
+    auto st = store::parse_warning_status(s);
+    if (!st) return make_error(Errc::malformed, fmt::format("unknown status '{}' (new, acknowledged, in_progress, resolved, false_positive)", s));
+    f.statuses.push_back(*st);
+  }
+  for (auto s : list_param(req, "severity")) {
+    auto sv = store::parse_severity(s);
+    if (!sv) return make_error(Errc::malformed, fmt::format("unknown severity '{}' (informational, low, medium, high, critical)", s));
+    f.severities.push_back(*sv);
+  }
+  if (auto s = req.query("min_severity")) {
+    auto sv = store::parse_severity(*s);
+    if (!sv) return make_error(Errc::malformed, fmt::format("unknown min_severity '{}'", *s));
+    f.min_severity = *sv;
+  }
+  if (auto s = req.query("organisation")) f.org_id = *s;
+  if (auto s = req.query("province")) f.province = *s;
+  if (auto s = req.query("sector")) f.sector = *s;
+  if (auto s = req.query("rule")) f.rule_id = *s;
+  if (auto s = req.query("q")) f.text = *s;
+  if (auto s = req.query("since")) {
+    auto t = parse_time_param(*s);
+    if (!t) return make_error(Errc::malformed, fmt::format("since: '{}' is not a time (RFC 3339 or ms since the epoch)", *s));
+    f.since = *t;
+  }
+  if (auto s = req.query("until")) {
+    auto t = parse_time_param(*s);
+    if (!t) return make_error(Errc::malformed, fmt::format("until: '{}' is not a time (RFC 3339 or ms since the epoch)", *s));
+    f.until = *t;
+  }
+  return f;
+}
+
+Result<int> limit_param(const Request& req, int def) {
+  auto s = req.query("limit");
+  if (!s) return def;
+  int v = 0;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || p != s->data() + s->size() || v < 1)
+    return make_error(Errc::malformed, fmt::format("limit: '{}' is not a positive integer", *s));
+  return std::min(v, store::kMaxPageSize);
+}
+
+Result<json::object> body_object(const Request& req) {
+  boost::system::error_code ec;
+  json::value v = json::parse(req.body, ec);
+  if (ec) return make_error(Errc::malformed, "the body is not JSON: " + ec.message());
+  if (!v.is_object()) return make_error(Errc::malformed, "the body must be a JSON object");
+  return v.as_object();
+}
+
+std::string str_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return {};
+  return std::string(it->value().as_string());
+}
+
+}  // namespace
+
+void add_routes(api::Router& router, ServerContext& ctx) {
+  using api::Method;
+  Auth auth{ctx};
+  auto& m = *ctx.metrics;
+  auto& ingest_seconds = m.histogram("lachan_stage_seconds", "Time per batch in a pipeline stage",
+                                     api::metrics::default_seconds_buckets(), {{"stage", "ingest"}});
+  auto add = [&](Method method, std::string_view pattern, api::Handler h) {
+    auto r = router.add(method, pattern, std::move(h));
+    if (!r.ok()) throw std::logic_error(r.error().message);  // a programming error in this file
+  };
+
+  add(Method::get, "/healthz", [](Request&) { return api::json_response(200, json::object{{"status", "ok"}}); });
+  add(Method::get, "/readyz", [&ctx](Request&) {
+    if (!ctx.ready.load() || ctx.stopping.load())
+      return api::error_response(503, "not_ready", ctx.stopping.load() ? "shutting down" : "starting");
+    std::string err = ctx.pipeline ? ctx.pipeline->last_error() : "";
+    if (!err.empty()) return api::error_response(503, "not_ready", err);
+    return api::json_response(200, json::object{{"status", "ready"}});
+  });
+  add(Method::get, "/metrics", [&ctx](Request&) {
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = ctx.metrics->render();
+    return r;
+  });
+  add(Method::get, "/api/v1/openapi.json", [](Request&) {
+    Response r;
+    r.body = openapi_document();
+    return r;
+  });
+
+  // ---- Sessions ----
+  add(Method::post, "/api/v1/auth/login", [&ctx](Request& req) {
+    auto b = body_object(req);
+    if (!b.ok()) return fail(b.error());
+    std::string user = str_field(*b, "username"), pass = str_field(*b, "password");
+    if (user.empty() || pass.empty()) return api::error_response(400, "malformed", "username and password are required");
+    auto c = ctx.store->authenticate_password(user, pass);
+    if (!c.ok()) return api::error_response(401, "unauthenticated", "unknown user or wrong password");
+    int64_t ttl = ctx.cfg.session_ttl_s * 1000;
+    auto tok = ctx.store->create_session(user, ttl);
+    if (!tok.ok()) return fail(tok.error());
+    audit(ctx, *c, "auth.login", "user:" + user, {});
+    Response r = api::json_response(200, json::object{{"token", *tok},
+                                                      {"expires", iso(now_ms() + ttl)},
+                                                      {"organisation", c->org_id},
+                                                      {"role", store::to_string(c->role)}});
+    r.with_header("Set-Cookie", fmt::format("lachan_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", *tok,
+                                            ctx.cfg.session_ttl_s));
+    return r;
+  });
+  add(Method::post, "/api/v1/auth/logout", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    if (auto h = req.header("Authorization"); h && h->size() > 7) (void)ctx.store->delete_session(h->substr(7));
+    return api::json_response(200, json::object{{"status", "logged out"}});
+  });
+  add(Method::get, "/api/v1/me", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto reg = ctx.registry->get();
+    const auto* org = reg->find(c->org_id);
+    return api::json_response(200, json::object{{"actor", c->actor},
+                                                {"organisation", c->org_id},
+                                                {"organisation_name", org ? org->name : ""},
+                                                {"role", store::to_string(c->role)}});
+  });
+
+  // ---- Ingest ----
+  add(Method::post, "/api/v1/events", [&ctx, auth, &ingest_seconds](Request& req) {
+    auto t0 = std::chrono::steady_clock::now();
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    if (!role_in(c->role, {Role::admin, Role::analyst, Role::responder, Role::reporter})) return forbidden("send events");
+    auto src = req.query("source");
+    if (!src || src->empty())
+      return api::error_response(400, "malformed", "the source parameter is required: ?source=json|windows|winlogbeat|suricata|zeek|zeek_<log>|auditd|web_access|cef|cert_feed|syslog");
+    auto source = parse::parse_source(*src);
+    if (!source.ok()) return api::error_response(400, "unsupported", source.error().message);
+    IngestResult r = ingest_body(ctx, c->org_id, *source, req.body, now_ms());
+    ingest_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (r.status != 200 && r.status != 400) {
+      Response resp = api::error_response(r.status, r.status == 503 ? "busy" : r.status == 413 ? "limit" : "internal", r.message);
+      if (r.status == 503) resp.with_header("Retry-After", "1");
+      return resp;
+    }
+    json::array errs;
+    for (const auto& e : r.errors) errs.push_back(json::object{{"line", e.line}, {"error", e.error}});
+    return api::json_response(r.status, json::object{{"accepted", r.accepted}, {"rejected", r.rejected}, {"errors", std::move(errs)}});
+  });
+
+  // ---- Warnings ----
+  add(Method::get, "/api/v1/warnings", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto f = warning_filter(req);
+    if (!f.ok()) return fail(f.error());
+    auto lim = limit_param(req, 50);
+    if (!lim.ok()) return fail(lim.error());
+    store::WarningQuery q;
+    q.filter = std::move(*f);
+    q.limit = *lim;
+    if (auto s = req.query("cursor")) q.cursor = *s;
+    if (auto s = req.query("sort")) {
+      if (*s == "last_seen") q.sort = store::WarningSort::last_seen;
+      else if (*s == "first_seen") q.sort = store::WarningSort::first_seen;
+      else if (*s == "severity") q.sort = store::WarningSort::severity;
+      else if (*s == "count") q.sort = store::WarningSort::count;
+      else if (*s == "id") q.sort = store::WarningSort::id;
+      else return api::error_response(400, "malformed", fmt::format("sort: '{}' is not one of last_seen, first_seen, severity, count, id", *s));
+    }
+    if (auto s = req.query("order")) {
+      if (*s == "asc") q.descending = false;
+      else if (*s == "desc") q.descending = true;
+      else return api::error_response(400, "malformed", "order: asc or desc");
+    }
+    auto page = ctx.store->query_warnings(*c, q);
+    if (!page.ok()) return fail(page.error());
+    json::array items;
+    for (const auto& w : page->items) items.push_back(warning_json(w, false));
+    json::object o{{"items", std::move(items)}};
+    o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
+    return api::json_response(200, o);
+  });
+  add(Method::get, "/api/v1/warnings/count", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto f = warning_filter(req);
+    if (!f.ok()) return fail(f.error());
+    auto n = ctx.store->count_warnings(*c, *f);
+    if (!n.ok()) return fail(n.error());
+    return api::json_response(200, json::object{{"count", *n}});
+  });
+  auto warning_id = [](const Request& req) -> std::optional<int64_t> {
+    std::string_view s = req.param("id");
+    int64_t id = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+    if (ec != std::errc() || p != s.data() + s.size() || id <= 0) return std::nullopt;
+    return id;
+  };
+  add(Method::get, "/api/v1/warnings/{id}", [&ctx, auth, warning_id](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto id = warning_id(req);
+    if (!id) return api::error_response(404, "not_found", "not found");
+    auto w = ctx.store->get_warning(*c, *id);
+    if (!w.ok()) return fail(w.error());
+    return api::json_response(200, warning_json(*w, true));
+  });
+  add(Method::patch, "/api/v1/warnings/{id}", [&ctx, auth, warning_id](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto id = warning_id(req);
+    if (!id) return api::error_response(404, "not_found", "not found");
+    auto b = body_object(req);
+    if (!b.ok()) return fail(b.error());
+    std::string status = str_field(*b, "status");
+    auto to = store::parse_warning_status(status);
+    if (!to)
+      return api::error_response(400, "malformed", fmt::format("status: '{}' is not one of new, acknowledged, in_progress, resolved, false_positive", status));
+    auto w = ctx.store->update_warning_status(*c, *id, *to, str_field(*b, "comment"), now_ms());
+    if (!w.ok()) {
+      if (w.error().code == Errc::denied) return forbidden("change the state of warnings");
+      if (w.error().code == Errc::conflict) return api::error_response(409, "conflict", w.error().message);
+      return fail(w.error());
+    }
+    return api::json_response(200, warning_json(*w, false));
+  });
+  add(Method::get, "/api/v1/warnings/{id}/history", [&ctx, auth, warning_id](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto id = warning_id(req);
+    if (!id) return api::error_response(404, "not_found", "not found");
+    auto h = ctx.store->list_warning_changes(*c, *id);
+    if (!h.ok()) return fail(h.error());
+    json::array items;
+    for (const auto& ch : *h)
+      items.push_back(json::object{{"from", store::to_string(ch.from)},
+                                   {"to", store::to_string(ch.to)},
+                                   {"actor", ch.actor},
+                                   {"comment", ch.comment},
+                                   {"at", iso(ch.at)}});
+    return api::json_response(200, json::object{{"items", std::move(items)}});
+  });
+
+  // ---- Organisations ----
+  add(Method::get, "/api/v1/organisations", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto reg = ctx.registry->get();
+    json::array items;
+    auto prov = req.query("province");
+    auto sector = req.query("sector");
+    for (const auto& id : reg->visible_orgs(c->org_id)) {
+      const auto* o = reg->find(id);
+      if (!o) continue;
+      if (prov && o->province != *prov) continue;
+      if (sector && std::find(o->sectors.begin(), o->sectors.end(), *sector) == o->sectors.end()) continue;
+      items.push_back(org_json(*o));
+    }
+    return api::json_response(200, json::object{{"items", std::move(items)}});
+  });
+  add(Method::get, "/api/v1/organisations/{id}", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    auto reg = ctx.registry->get();
+    auto vis = reg->visible_orgs(c->org_id);
+    std::string id(req.param("id"));
+    if (!std::binary_search(vis.begin(), vis.end(), id)) return api::error_response(404, "not_found", "not found");
+    const auto* o = reg->find(id);
+    if (!o) return api::error_response(404, "not_found", "not found");
+    return api::json_response(200, org_json(*o));
+  });
+
+  // ---- Audit ----
+  add(Method::get, "/api/v1/audit", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    if (!role_in(c->role, {Role::admin, Role::analyst})) return forbidden("read the audit log");
+    auto lim = limit_param(req, 100);
+    if (!lim.ok()) return fail(lim.error());
+    auto reg = ctx.registry->get();
+    auto vis = reg->visible_orgs(c->org_id);
+    std::vector<std::string> visible(vis.begin(), vis.end());
+    store::AuditFilter f;
+    if (auto s = req.query("actor")) f.actor = *s;
+    if (auto s = req.query("action")) f.action = *s;
+    if (auto s = req.query("since")) f.since = parse_time_param(*s);
+    if (auto s = req.query("until")) f.until = parse_time_param(*s);
+    auto page = ctx.store->query_audit(*c, visible, f, *lim, req.query("cursor").value_or(""));
+    if (!page.ok()) return fail(page.error());
+    json::array items;
+    for (const auto& e : page->items) {
+      boost::system::error_code ec;
+      json::value detail = json::parse(e.detail.empty() ? "{}" : e.detail, ec);
+      if (ec) detail = json::object{};
+      items.push_back(json::object{{"id", e.id},
+                                   {"at", iso(e.at)},
+                                   {"actor", e.actor},
+                                   {"organisation", e.org_id},
+                                   {"action", e.action},
+                                   {"target", e.target},
+                                   {"detail", std::move(detail)}});
+    }
+    json::object o{{"items", std::move(items)}};
+    o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
+    return api::json_response(200, o);
+  });
+
+  // ---- API keys (admins, for organisations they may see) ----
+  add(Method::post, "/api/v1/keys", [&ctx, auth](Request& req) {
+    Response err;
+    auto c = auth.caller(req, err);
+    if (!c) return err;
+    if (c->role != Role::admin) return forbidden("create API keys");
+    auto b = body_object(req);
+    if (!b.ok()) return fail(b.error());
+    std::string org = str_field(*b, "organisation");
+    if (org.empty()) org = c->org_id;
+    auto reg = ctx.registry->get();
+    auto vis = reg->visible_orgs(c->org_id);
+    if (!std::binary_search(vis.begin(), vis.end(), org)) return api::error_response(404, "not_found", "not found");
+    auto role = store::parse_role(str_field(*b, "role"));
+    if (!role) return api::error_response(400, "malformed", "role: one of admin, analyst, responder, reporter, viewer");
+    auto k = ctx.store->create_api_key(org, *role, str_field(*b, "label"));
+    if (!k.ok()) return fail(k.error());
+    audit(ctx, *c, "key.create", "key:" + k->key.id, json::object{{"organisation", org}, {"role", store::to_string(*role)}});
+    return api::json_response(201, json::object{{"id", k->key.id}, {"key", k->plaintext}, {"organisation", org},
+                                                {"role", store::to_string(*role)}});
+  });
+}
+
+}  // namespace lachan::app

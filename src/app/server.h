@@ -1,0 +1,97 @@
+// `lachan serve`: configuration, the shared state of the running server, ingest, and the REST
+// routes. Wiring only: the work is done by the modules (parse, bus, store, constituency, warn,
+// api).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/metrics.h"
+#include "api/router.h"
+#include "app/pipeline.h"
+#include "bus/spool.h"
+#include "match/cidr.h"
+#include "parse/decoder.h"
+#include "store/store.h"
+
+namespace lachan::app {
+
+struct ServeConfig {
+  std::string data_dir = "lachan-data";
+  std::string listen = "127.0.0.1:8080";
+  std::string syslog_address = "127.0.0.1";
+  int syslog_udp = -1;  // port; -1: off, 0: any free port
+  int syslog_tcp = -1;
+  std::string tls_cert, tls_key;
+  std::vector<std::string> rules;      // rule files/folders; empty: the bundled rules/
+  std::string config_dir;              // bundled config (logsources, placeholders, reference)
+  unsigned http_threads = 4;
+  std::size_t max_body_bytes = 16u << 20;
+  std::size_t max_batch_records = 100'000;
+  std::size_t max_record_bytes = 1u << 20;
+  int64_t dedup_window_s = 3600;
+  int64_t session_ttl_s = 12 * 3600;
+  uint64_t max_spool_lag_bytes = 1ull << 30;  // beyond it ingest answers 503 + Retry-After
+  // Syslog senders: network -> organisation. A sender in none of them is looked up in the
+  // constituency's ownership of addresses.
+  std::vector<std::pair<std::string, std::string>> syslog_sources;
+  std::string url_file;  // when set, the base URL is written there once listening (tests, scripts)
+  // Called once the server listens (the demo replays its telemetry here); false: shut down.
+  std::function<bool(struct ServerContext&, const std::string& url)> on_ready;
+};
+
+// Reads a TOML file into `cfg` (keys as the flags: data_dir, listen, syslog_udp, syslog_tcp,
+// syslog_address, tls_cert, tls_key, rules, http_threads, max_body_bytes, max_batch_records,
+// max_record_bytes, dedup_window_s, session_ttl_s, max_spool_lag_bytes, [[syslog_source]] network/org).
+Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
+
+struct SyslogSource {
+  match::Cidr net;
+  unsigned bits;
+  std::string org;
+};
+
+// Everything the handlers share. Owned by run_serve.
+struct ServerContext {
+  ServeConfig cfg;
+  store::Store* store = nullptr;
+  bus::Spool* spool = nullptr;
+  RegistryHolder* registry = nullptr;
+  Pipeline* pipeline = nullptr;
+  api::metrics::Registry* metrics = nullptr;
+  std::vector<SyslogSource> syslog_sources;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> stopping{false};
+};
+
+struct IngestError {
+  uint64_t line = 0;
+  std::string error;
+};
+struct IngestResult {
+  std::size_t accepted = 0;
+  std::size_t rejected = 0;
+  std::vector<IngestError> errors;  // the first 100
+  int status = 200;                 // 200, or 400/413/503 for the whole batch
+  std::string message;              // why the whole batch was refused
+};
+
+// Decodes a body of one source type sent by `org` and appends the good records to the spool;
+// returns only when they are durable. Bad records are counted and reported, never stop the rest.
+IngestResult ingest_body(ServerContext& ctx, std::string_view org, const parse::Source& source, std::string_view body,
+                         int64_t received_at_ms);
+
+// Registers every REST route (under /api/v1), /healthz, /readyz and /metrics.
+void add_routes(api::Router& router, ServerContext& ctx);
+
+// The OpenAPI 3.1 document of the REST API.
+const char* openapi_document();
+
+int run_serve(ServeConfig cfg);
+
+}  // namespace lachan::app
