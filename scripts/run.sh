@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install what is missing, build the release binary, and scan
-# the demo data with the bundled rules (and, when ../shared/data is beside the checkout, the
-# SigmaHQ corpus over real attack recordings).
+# The main job on a fresh machine: install what is missing, build the release binary, scan the
+# demo data with the bundled rules (and, when ../shared/data is beside the checkout, the SigmaHQ
+# corpus over real attack recordings), then start the platform as a demo: the demo constituency
+# (national centre, 34 provincial units, 11 sector teams, member organisations), people, the
+# bundled rules and a replay of the demo telemetry through the real ingest path. It prints the
+# URL and the demo credentials and runs until Ctrl-C (with CI=true or LACHAN_DEMO_ONCE=1 it stops
+# once the replay is processed). LACHAN_LISTEN sets the address (default 127.0.0.1:8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -26,3 +30,11 @@ if [[ -d "$shared/sigma/rules" && -f "$shared/logs/windows/evtx-attack-samples.j
   head -n 60 "$out"
   echo "… $(wc -l < "$out") lines in all; run the command above yourself to see every detection"
 fi
+
+echo
+echo "== lachan demo: the platform with the demo constituency and replayed telemetry"
+data=build/demo-data
+rm -rf "$data"
+once=()
+if [[ "${CI:-}" == "true" || "${LACHAN_DEMO_ONCE:-}" == "1" ]]; then once=(--exit-after-replay); fi
+exec "$bin" demo --data-dir "$data" --listen "${LACHAN_LISTEN:-127.0.0.1:8080}" "${once[@]}"
