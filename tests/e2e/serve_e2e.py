@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `lachan serve`: usage: serve_e2e.py BINARY SOURCE_DIR"""
+import gzip, http.client, json, os, signal, socket, subprocess, sys, tempfile, time, traceback, urllib.parse
+
+BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+DEMO = os.path.join(SRC, "demo")
+ROLES = ["admin", "analyst", "responder", "reporter", "viewer"]
+A, B = "bvhn-nghe-an", "cong-dvc-da-nang"
+S = {}            # shared state between tests
+SEEN = []         # (path template, method, status, body) for the OpenAPI check
+PROCS = []
+
+
+def cli(*args):
+    r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError(f"lachan {' '.join(args)} failed: {r.stderr}")
+    return r.stdout.strip()
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def poll(fn, what, deadline=20.0):
+    end = time.time() + deadline
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def start_server(data, extra=(), config=None):
+    urlf = os.path.join(data, f"url-{time.time_ns()}")
+    cmd = [BIN, "serve", "--data-dir", data, "--listen", "127.0.0.1:0", "--url-file", urlf, *extra]
+    if config:
+        cmd += ["--config", config]
+    log = open(os.path.join(data, "serve.log"), "ab")
+    p = subprocess.Popen(cmd, stdout=log, stderr=log)
+    PROCS.append(p)
+
+    def ready():
+        check(p.poll() is None, f"server exited early ({p.returncode}), see {data}/serve.log")
+        if os.path.exists(urlf):
+            lines = open(urlf).read().splitlines()
+            if lines and (not extra or "--syslog-tcp" not in extra or any(l.startswith("syslog_tcp=") for l in lines)):
+                return lines
+        return None
+    lines = poll(ready, "url file")
+    info = {"proc": p, "url": lines[0]}
+    for l in lines[1:]:
+        k, _, v = l.partition("=")
+        info[k] = int(v)
+    u = urllib.parse.urlparse(lines[0])
+    info["host"], info["port"] = u.hostname, u.port
+    return info
+
+
+def req(srv, method, path, key=None, body=None, headers=None, tmpl=None):
+    h = dict(headers or {})
+    if key:
+        h["Authorization"] = "Bearer " + key
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    elif isinstance(body, str):
+        body = body.encode()
+    c = http.client.HTTPConnection(srv["host"], srv["port"], timeout=30)
+    try:
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        raw = r.read()
+    finally:
+        c.close()
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        data = raw.decode(errors="replace")
+    if tmpl:
+        SEEN.append((tmpl, method.lower(), r.status, data))
+    return r.status, data
+
+
+def get_all(srv, key, query=""):
+    items, cursor = [], None
+    while True:
+        q = query + ("&" if query else "") + "limit=100" + (f"&cursor={cursor}" if cursor else "")
+        st, d = req(srv, "GET", "/api/v1/warnings?" + q, key, tmpl="/api/v1/warnings")
+        check(st == 200, f"list warnings: {st} {d}")
+        items += d["items"]
+        cursor = d["next_cursor"]
+        if not cursor:
+            return items
+
+
+def count(srv, key, query=""):
+    st, d = req(srv, "GET", "/api/v1/warnings/count" + ("?" + query if query else ""), key, tmpl="/api/v1/warnings/count")
+    check(st == 200, f"count: {st} {d}")
+    return d["count"]
+
+
+def stable(fn, what, settle=1.0):
+    """Poll fn until it returns a truthy value that stays the same for `settle` seconds."""
+    end = time.time() + 20
+    last, since = None, time.time()
+    while time.time() < end:
+        v = fn()
+        if v != last:
+            last, since = v, time.time()
+        elif v and time.time() - since >= settle:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not settle (last {last})")
+
+
+def win_lines():
+    return [l for l in open(os.path.join(DEMO, "windows-endpoints.jsonl")).read().splitlines() if l.strip()]
+
+
+def ingest(srv, key, body, source="windows", headers=None):
+    return req(srv, "POST", f"/api/v1/events?source={source}", key, body, headers, tmpl="/api/v1/events")
+
+
+# ---------------------------------------------------------------- tests
+def test_setup():
+    d = tempfile.mkdtemp(prefix="lachan-e2e-")
+    S["dir"] = d
+    cli("org", "import", "--data-dir", d, os.path.join(DEMO, "constituency.json"))
+    keys = {}
+    for org in (A, B):
+        for role in ROLES:
+            keys[(org, role)] = cli("key", "create", "--data-dir", d, "--org", org, "--role", role)
+    for org, role in [("ca-nghe-an", "analyst"), ("csirt-health", "viewer"), ("ncsc", "admin"), ("ca-da-nang", "analyst")]:
+        keys[(org, role)] = cli("key", "create", "--data-dir", d, "--org", org, "--role", role)
+    S["keys"] = keys
+    cli("user", "add", "--data-dir", d, "--username", "alice", "--org", A, "--role", "analyst", "--password", "s3cret-pass")
+    cfg = os.path.join(d, "serve.toml")
+    with open(cfg, "w") as f:
+        f.write('[[syslog_source]]\nnetwork = "127.0.0.0/8"\norg = "cong-dvc-da-nang"\n')
+    S["srv"] = start_server(d, ["--syslog-tcp", "0", "--syslog-udp", "0", "--max-body-bytes", "1048576"], cfg)
+    check("syslog_tcp" in S["srv"] and "syslog_udp" in S["srv"], f"no syslog ports in url file: {S['srv']}")
+
+
+def test_ingest():
+    srv, k = S["srv"], S["keys"]
+    lines = win_lines()
+    st, d = ingest(srv, k[(A, "reporter")], "\n".join(lines) + "\n")
+    check(st == 200 and d["accepted"] == len(lines) and d["rejected"] == 0, f"ingest: {st} {d}")
+    n = stable(lambda: count(srv, k[("ncsc", "admin")]), "warning count")
+    S["a_ids"] = [w["id"] for w in get_all(srv, k[(A, "viewer")])]
+    check(len(S["a_ids"]) == n, f"A lists {len(S['a_ids'])} warnings, ncsc counts {n}")
+
+
+def test_tenancy():
+    srv, k = S["srv"], S["keys"]
+    ids = S["a_ids"]
+    for who in [(A, "viewer"), ("ca-nghe-an", "analyst"), ("csirt-health", "viewer"), ("ncsc", "admin")]:
+        for i in ids:
+            st, d = req(srv, "GET", f"/api/v1/warnings/{i}", k[who], tmpl="/api/v1/warnings/{id}")
+            check(st == 200, f"{who} GET warning {i}: {st} {d}")
+        check(count(srv, k[who]) >= len(ids), f"{who} count < A's warnings")
+    for role in ROLES:
+        kb = k[(B, role)]
+        for i in ids:
+            for m, p, body in [("GET", f"/api/v1/warnings/{i}", None),
+                               ("PATCH", f"/api/v1/warnings/{i}", {"status": "acknowledged", "comment": "x"}),
+                               ("GET", f"/api/v1/warnings/{i}/history", None)]:
+                st, d = req(srv, m, p, kb, body)
+                check(st == 404, f"B {role} {m} {p}: expected 404, got {st} {d}")
+        listed = {w["id"] for w in get_all(srv, kb)}
+        check(not listed & set(ids), f"B {role} list contains A's ids {listed & set(ids)}")
+        check(count(srv, kb) == len(listed) == 0, f"B {role} count {count(srv, kb)} list {len(listed)} (B sent nothing)")
+    kd = k[("ca-da-nang", "analyst")]
+    check(not {w["id"] for w in get_all(srv, kd)} & set(ids), "ca-da-nang sees A's warnings")
+    for i in ids:
+        st, _ = req(srv, "GET", f"/api/v1/warnings/{i}", kd)
+        check(st == 404, f"ca-da-nang GET {i}: {st}")
+    st, d = req(srv, "GET", f"/api/v1/organisations/{A}", k[(B, "admin")])
+    check(st == 404, f"B GET organisations/{A}: {st} {d}")
+    st, d = req(srv, "GET", f"/api/v1/organisations/{A}", k[("ncsc", "admin")], tmpl="/api/v1/organisations/{id}")
+    check(st == 200 and d["id"] == A, f"ncsc GET organisations/{A}: {st} {d}")
+    st, d = req(srv, "GET", "/api/v1/organisations", k[("ncsc", "admin")], tmpl="/api/v1/organisations")
+    check(st == 200, f"organisations: {st}")
+
+
+def test_bad_lines():
+    lines = win_lines()[:5]
+    body = "\n".join(lines[:2] + ["not json"] + lines[2:]) + "\n"
+    st, d = ingest(S["srv"], S["keys"][(A, "reporter")], body)
+    check(st == 200 and d["accepted"] == 5 and d["rejected"] == 1, f"bad-line ingest: {st} {d}")
+    check(d["errors"] and d["errors"][0]["line"] == 3, f"errors[0].line should be 3: {d['errors']}")
+
+
+def test_gzip_and_limit():
+    srv, k = S["srv"], S["keys"][(A, "reporter")]
+    lines = win_lines()[:3]
+    st, d = ingest(srv, k, gzip.compress(("\n".join(lines) + "\n").encode()), headers={"Content-Encoding": "gzip"})
+    check(st == 200 and d["accepted"] == 3 and d["rejected"] == 0, f"gzip ingest: {st} {d}")
+    big = (lines[0] + "\n") * (2 * 1048576 // (len(lines[0]) + 1) + 1)
+    st, d = ingest(srv, k, big)
+    check(st == 413, f"2 MB body: expected 413, got {st} {str(d)[:300]}")
+    msg = json.dumps(d)
+    check(isinstance(d, dict) and ("1048576" in msg or "limit" in msg.lower() or "large" in msg.lower()),
+          f"413 body does not mention the limit: {msg[:300]}")
+
+
+def test_dedup():
+    srv, k = S["srv"], S["keys"]
+    d = S["dir"]
+    for line in win_lines():
+        p = os.path.join(d, "one.jsonl")
+        open(p, "w").write(line + "\n")
+        out = subprocess.run([BIN, "scan", "--rules", os.path.join(SRC, "rules"), "--format", "jsonl", p],
+                             capture_output=True, text=True).stdout.splitlines()
+        if len(out) == 1:
+            rule = json.loads(out[0])["rule"]["id"]
+            break
+    else:
+        raise AssertionError("no demo line fires exactly one rule")
+    ka = k[("ncsc", "admin")]
+
+    def state():
+        ws = get_all(srv, ka, f"rule={rule}")
+        return len(ws), sum(w["count"] for w in ws)
+    before = stable(state, "dedup baseline", 0.5)
+    for _ in range(2):
+        st, r = ingest(srv, k[(A, "reporter")], line + "\n")
+        check(st == 200 and r["accepted"] == 1, f"dedup ingest {st} {r}")
+    after = poll(lambda: (lambda s: s if s[1] >= before[1] + 2 else None)(state()), "dedup count growth")
+    time.sleep(0.5)  # give any stray extra warning a chance to show up before the final check
+    after = state()
+    check(after == (before[0], before[1] + 2), f"rule {rule}: (warnings, sum count) {before} -> {after}")
+
+
+def test_workflow():
+    srv, k = S["srv"], S["keys"]
+    wid = S["a_ids"][0]
+    p = f"/api/v1/warnings/{wid}"
+    st, d = req(srv, "PATCH", p, k[(A, "viewer")], {"status": "acknowledged"}, tmpl="/api/v1/warnings/{id}")
+    check(st == 403, f"viewer PATCH: {st} {d}")
+    for s in ["acknowledged", "in_progress", "resolved"]:
+        st, d = req(srv, "PATCH", p, k[(A, "analyst")], {"status": s, "comment": "e2e " + s}, tmpl="/api/v1/warnings/{id}")
+        check(st == 200 and d["status"] == s, f"analyst PATCH {s}: {st} {d}")
+    st, d = req(srv, "PATCH", p, k[(A, "analyst")], {"status": "acknowledged"}, tmpl="/api/v1/warnings/{id}")
+    check(st == 409, f"resolved->acknowledged: expected 409, got {st} {d}")
+    st, d = req(srv, "GET", p + "/history", k[(A, "viewer")], tmpl="/api/v1/warnings/{id}/history")
+    check(st == 200, f"history {st} {d}")
+    tos = [h["to"] for h in d["items"]]
+    check(tos[-3:] == ["acknowledged", "in_progress", "resolved"] or tos[:3] == ["acknowledged", "in_progress", "resolved"]
+          or sorted(tos) == sorted(["acknowledged", "in_progress", "resolved"]), f"history: {d}")
+    check(all(h.get("actor") for h in d["items"]), f"history without actor: {d}")
+    st, d = req(srv, "GET", "/api/v1/audit?action=warning.update&limit=500", k[("ncsc", "admin")], tmpl="/api/v1/audit")
+    check(st == 200 and any(e["action"] == "warning.update" and e["target"] == f"warning:{wid}" for e in d["items"]),
+          f"audit lacks warning.update for {wid}: {st} {str(d)[:400]}")
+    st, d = req(srv, "GET", "/api/v1/audit", k[(A, "viewer")], tmpl="/api/v1/audit")
+    check(st == 403, f"viewer /audit: {st} {d}")
+
+
+def test_auth():
+    srv = S["srv"]
+    st, d = req(srv, "GET", "/api/v1/me", tmpl="/api/v1/me")
+    check(st == 401, f"no header: {st}")
+    st, d = req(srv, "GET", "/api/v1/warnings", "lk_bogus_0000", tmpl="/api/v1/warnings")
+    check(st == 401, f"bad key: {st}")
+    st, d = req(srv, "POST", "/api/v1/auth/login", body={"username": "alice", "password": "s3cret-pass"}, tmpl="/api/v1/auth/login")
+    check(st == 200 and d.get("token"), f"login: {st} {d}")
+    st, me = req(srv, "GET", "/api/v1/me", d["token"], tmpl="/api/v1/me")
+    check(st == 200 and A in json.dumps(me), f"/me with token: {st} {me}")
+    st, d = req(srv, "POST", "/api/v1/auth/login", body={"username": "alice", "password": "wrong"}, tmpl="/api/v1/auth/login")
+    check(st == 401, f"wrong password: {st} {d}")
+
+
+def test_syslog():
+    srv, kb = S["srv"], S["keys"][(B, "viewer")]
+    data = open(os.path.join(DEMO, "linux-syslog.log"), "rb").read()
+    with socket.create_connection(("127.0.0.1", srv["syslog_tcp"]), timeout=10) as s:
+        s.sendall(data if data.endswith(b"\n") else data + b"\n")
+    ws = poll(lambda: get_all(srv, kb), "syslog warnings for cong-dvc-da-nang")
+    check(all(w["organisation"] == B for w in ws), f"syslog warnings of other orgs: {ws}")
+    check(any("reverse shell" in w["title"].lower() for w in ws), f"no Reverse Shell warning: {[w['title'] for w in ws]}")
+    S["b_ids"] = [w["id"] for w in ws]
+    st, d = req(srv, "GET", f"/api/v1/warnings/{ws[0]['id']}", S["keys"][(A, "admin")])
+    check(st == 404, f"A sees B's syslog warning: {st}")
+
+
+def resolve(doc, node):
+    while isinstance(node, dict) and "$ref" in node:
+        cur = doc
+        for part in node["$ref"].lstrip("#/").split("/"):
+            cur = cur[part]
+        node = cur
+    return node
+
+
+def validate(doc, schema, v, where):
+    schema = resolve(doc, schema)
+    if "oneOf" in schema:
+        errs = []
+        for sub in schema["oneOf"]:
+            try:
+                validate(doc, sub, v, where)
+                return
+            except AssertionError as e:
+                errs.append(str(e))
+        raise AssertionError(f"{where}: matches no oneOf: {errs}")
+    t = schema.get("type")
+    if t is not None:
+        ts = t if isinstance(t, list) else [t]
+        ok = {"string": lambda x: isinstance(x, str), "null": lambda x: x is None,
+              "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
+              "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+              "boolean": lambda x: isinstance(x, bool), "array": lambda x: isinstance(x, list),
+              "object": lambda x: isinstance(x, dict)}
+        check(any(ok[x](v) for x in ts), f"{where}: {json.dumps(v)[:120]} is not {t}")
+    if "enum" in schema:
+        check(v in schema["enum"], f"{where}: {v!r} not in {schema['enum']}")
+    if isinstance(v, dict):
+        for r in schema.get("required", []):
+            check(r in v, f"{where}: missing required {r!r}")
+        for name, sub in schema.get("properties", {}).items():
+            if name in v:
+                validate(doc, sub, v[name], f"{where}.{name}")
+    if isinstance(v, list) and "items" in schema:
+        for i, x in enumerate(v):
+            validate(doc, schema["items"], x, f"{where}[{i}]")
+
+
+def test_openapi():
+    srv, k = S["srv"], S["keys"]
+    st, doc = req(srv, "GET", "/api/v1/openapi.json")
+    check(st == 200 and "paths" in doc, f"openapi: {st}")
+    n = 0
+    for tmpl, method, status, body in SEEN:
+        op = doc["paths"].get(tmpl, {}).get(method)
+        check(op is not None, f"{method.upper()} {tmpl} not documented")
+        resp = op["responses"].get(str(status)) or op["responses"].get("default")
+        check(resp is not None, f"{method.upper()} {tmpl} answered {status}, not documented")
+        resp = resolve(doc, resp)
+        sch = resp.get("content", {}).get("application/json", {}).get("schema")
+        if sch is not None:
+            validate(doc, sch, body, f"{method.upper()} {tmpl} {status}")
+            n += 1
+    check(n > 20, f"only {n} responses validated")
+    wid, ka = S["a_ids"][0], k[("ncsc", "admin")]
+    for tmpl, ops in doc["paths"].items():
+        path = tmpl.replace("{id}", A if "organisations" in tmpl else str(wid))
+        for m in ops:
+            if m not in ("get", "post", "patch"):
+                continue
+            body = {} if m != "get" else None
+            st, d = req(srv, m.upper(), path, ka, body)
+            check(st != 404 and st != 405, f"documented {m.upper()} {tmpl} answers {st}")
+
+
+def test_health_metrics():
+    srv = S["srv"]
+    for p in ("/healthz", "/readyz"):
+        st, _ = req(srv, "GET", p)
+        check(st == 200, f"{p}: {st}")
+    st, text = req(srv, "GET", "/metrics")
+    check(st == 200 and isinstance(text, str), f"/metrics: {st}")
+    for m in ["lachan_events_received_total", "lachan_pipeline_events_total", "lachan_warnings",
+              "lachan_acceptance_to_warning_seconds_bucket", "lachan_spool_lag_records"]:
+        check(m in text, f"/metrics lacks {m}")
+
+
+def crash_run(kill):
+    d = tempfile.mkdtemp(prefix="lachan-e2e-crash-")
+    cli("org", "import", "--data-dir", d, os.path.join(DEMO, "constituency.json"))
+    kr = cli("key", "create", "--data-dir", d, "--org", A, "--role", "reporter")
+    kn = cli("key", "create", "--data-dir", d, "--org", "ncsc", "--role", "admin")
+    srv = start_server(d)
+    lines = win_lines()
+    chunks = [lines[i::5] for i in range(5)]
+    for c in chunks:
+        st, r = ingest(srv, kr, "\n".join(c) + "\n")
+        check(st == 200 and r["accepted"] == len(c), f"crash ingest: {st} {r}")
+    if kill:
+        srv["proc"].kill()
+        srv["proc"].wait(10)
+        srv = start_server(d)
+    poll(lambda: req(srv, "GET", "/readyz")[0] == 200, "/readyz after restart")
+
+    def totals():
+        ws = get_all(srv, kn)
+        return len(ws), sum(w["count"] for w in ws)
+    res = stable(totals, "warning totals", 1.5)
+    srv["proc"].send_signal(signal.SIGTERM)
+    srv["proc"].wait(20)
+    return res
+
+
+def test_crash_durability():
+    ref = crash_run(False)
+    got = crash_run(True)
+    check(got == ref, f"after kill -9 + restart (warnings, sum count) = {got}, clean run = {ref}")
+
+
+def test_sigterm():
+    p = S["srv"]["proc"]
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(20)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("server did not exit within 20 s of SIGTERM")
+    check(rc == 0, f"exit code after SIGTERM: {rc}")
+
+
+TESTS = [test_setup, test_ingest, test_tenancy, test_bad_lines, test_gzip_and_limit, test_dedup, test_workflow,
+         test_auth, test_syslog, test_openapi, test_health_metrics, test_crash_durability, test_sigterm]
+
+
+def main():
+    failed = []
+    try:
+        for t in TESTS:
+            t0 = time.time()
+            try:
+                t()
+                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)", flush=True)
+            except Exception as e:
+                print(f"FAIL {t.__name__}: {e}", flush=True)
+                if not isinstance(e, AssertionError):
+                    traceback.print_exc()
+                failed.append(t.__name__)
+                if t is test_setup:
+                    break
+    finally:
+        for p in PROCS:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    print(f"{len(TESTS) - len(failed)}/{len(TESTS)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    if failed:
+        print(f"data dirs kept for inspection, e.g. {S.get('dir')}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
