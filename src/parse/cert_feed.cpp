@@ -6,6 +6,7 @@
 #include "core/time.h"
 #include "parse/decoder.h"
 #include "parse/json_out.h"
+#include "parse/time_guard.h"
 
 namespace lachan::parse {
 
@@ -153,7 +154,7 @@ Result<Decoded> Decoder::decode_csv_row(std::string_view row, std::string& out) 
       }
       case kTime:
         if (!d.time_ms) {
-          auto ns = parse_timestamp(v);
+          auto ns = detail::event_time_ns(v);
           if (ns) d.time_ms = *ns / 1000000;
         }
         break;

@@ -7,6 +7,7 @@
 
 #include "core/time.h"
 #include "parse/json_out.h"
+#include "parse/time_guard.h"
 
 namespace lachan::parse {
 
@@ -51,7 +52,7 @@ int64_t time_ms_of(Val val) {
   dom::element v = val.e;
   switch (v.type()) {
     case dom::element_type::STRING: {
-      auto ns = parse_timestamp(v.get_string().value_unsafe());
+      auto ns = detail::event_time_ns(v.get_string().value_unsafe());
       return ns ? *ns / 1000000 : 0;
     }
     case dom::element_type::INT64:

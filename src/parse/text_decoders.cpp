@@ -7,6 +7,7 @@
 #include "io/syslog_parse.h"
 #include "parse/decoder.h"
 #include "parse/json_out.h"
+#include "parse/time_guard.h"
 
 namespace lachan::parse {
 
@@ -141,10 +142,12 @@ bool parse_audit_stamp(std::string_view v, int64_t& ms, uint64_t& serial, std::s
   size_t dot = t.find('.');
   std::string_view sec = t.substr(0, dot);
   std::string_view frac = dot == std::string_view::npos ? std::string_view{} : t.substr(dot + 1);
-  if (!all_digits(sec) || sec.size() > 12 || !all_digits(ser) || ser.size() > 19) return false;
+  // Seconds up to 9e9 (year 2255) keep ms * 1e6 within int64.
+  if (!all_digits(sec) || sec.size() > 10 || !all_digits(ser) || ser.size() > 18) return false;
   if (!frac.empty() && !all_digits(frac)) return false;
   int64_t s = 0;
   for (char c : sec) s = s * 10 + (c - '0');
+  if (s > 9000000000) return false;
   int64_t f = 0, scale = 100;
   for (size_t k = 0; k < frac.size() && scale > 0; ++k, scale /= 10) f += (frac[k] - '0') * scale;
   ms = s * 1000 + f;
@@ -208,7 +211,7 @@ std::optional<int64_t> apache_time(std::string_view t) {
   int n = std::snprintf(buf, sizeof buf, "%.4s-%02d-%.2sT%.8s%.3s:%.2s", t.data() + 7, mon, t.data(), t.data() + 12,
                         zone.data(), zone.data() + 3);
   if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return std::nullopt;
-  return parse_timestamp(std::string_view(buf, static_cast<size_t>(n)));
+  return detail::event_time_ns(std::string_view(buf, static_cast<size_t>(n)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,7 +417,7 @@ Result<Decoded> Decoder::decode_cef_or_syslog(std::string_view line, std::string
       if (!n) n = io::rfc3339_timestamp_length(rest);
     }
     if (n) {
-      auto ns = parse_timestamp(rest.substr(0, n));
+      auto ns = detail::event_time_ns(rest.substr(0, n));
       if (ns) d.time_ms = *ns / 1000000;
     }
   }
@@ -517,7 +520,7 @@ Result<Decoded> Decoder::decode_cef_or_syslog(std::string_view line, std::string
     }
     std::string_view v = cef_unescape_ext(raw, scratch_);
     if (key == "rt") {
-      auto ns = parse_timestamp(v);
+      auto ns = detail::event_time_ns(v);
       if (ns) rt_ms = *ns / 1000000;
     }
     w.key_escaped(key);

@@ -19,6 +19,14 @@ TEST(JsonDecoder, PassesObjectsThroughAndReportsBadRecords) {
   EXPECT_EQ(r.error_lines, (std::vector<uint64_t>{2, 3, 4}));
 }
 
+TEST(JsonDecoder, TimesOutOfRangeAreNoTime) {
+  auto r = decode_body("json", "{\"@timestamp\":\"9999-12-31T23:59:59Z\"}\n{\"ts\":1e300}\n{\"time\":\"2024-01-01\"}\n");
+  ASSERT_EQ(r.times.size(), 3u);
+  EXPECT_EQ(r.times[0], 0);
+  EXPECT_EQ(r.times[1], 0);
+  EXPECT_EQ(r.times[2], 1704067200000);
+}
+
 TEST(JsonDecoder, DepthLimitInNdjson) {
   Limits l;
   l.max_depth = 4;

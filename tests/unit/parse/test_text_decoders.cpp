@@ -57,9 +57,11 @@ TEST(AuditdDecoder, UserMessageNodePrefixEnrichedAndDuplicates) {
 }
 
 TEST(AuditdDecoder, MalformedLines) {
-  auto r = decode_body("auditd", "msg=audit(1.2:3): a=b\ntype=SYSCALL a=b\ntype=X msg=audit(abc:1): a=1\n");
+  auto r = decode_body("auditd",
+                       "msg=audit(1.2:3): a=b\ntype=SYSCALL a=b\ntype=X msg=audit(abc:1): a=1\n"
+                       "type=X msg=audit(17000000001.000:1): a=1\n");  // ns would overflow int64
   EXPECT_TRUE(r.events.empty());
-  ASSERT_EQ(r.errors.size(), 3u);
+  ASSERT_EQ(r.errors.size(), 4u);
   EXPECT_EQ(r.errors[0].message, "line 1: auditd record has no type=");
   EXPECT_EQ(r.errors[1].message, "line 2: auditd record has no msg=audit(...) stamp");
   EXPECT_EQ(r.errors[2].code, Errc::malformed);
