@@ -20,11 +20,6 @@ namespace fs = std::filesystem;
 namespace lachan::app {
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Result<std::unique_ptr<store::Store>> open_store(const std::string& data_dir) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
@@ -42,7 +37,7 @@ Result<std::string> read_file(const std::string& path) {
 
 void cli_audit(store::Store& st, std::string action, std::string target, std::string org, std::string detail) {
   store::AuditEntry e;
-  e.at = now_ms();
+  e.at = store::system_now();
   e.actor = "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown");
   e.org_id = std::move(org);
   e.action = std::move(action);

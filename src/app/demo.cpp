@@ -102,7 +102,7 @@ bool replay(ServerContext& ctx, const std::string& demo_dir, const std::string& 
     }
   }
   size_t accepted = 0;
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now = store::system_now();
   for (const auto& [key, body] : bodies) {
     auto src = parse::parse_source(key.second);
     if (!src.ok()) continue;

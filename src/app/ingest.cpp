@@ -4,26 +4,10 @@
 #include <fmt/format.h>
 
 #include "app/server.h"
+#include "core/strings.h"
 
 namespace lachan::app {
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
 
 // The record's JSON object with the feed's victim hints added as "lachan_victim".
 void append_with_hints(std::string& out, std::string_view json, const parse::VictimHints& h) {
@@ -64,17 +48,21 @@ parse::Decoder& decoder_for(const parse::Source& source, const parse::Limits& li
 
 }  // namespace
 
+IngestMetrics::IngestMetrics(api::metrics::Registry& m)
+    : refused(m.counter("lachan_ingest_refused_total", "Ingest batches refused because the spool is full or behind")) {
+  for (size_t i = 0; i < parse::kSourceTypeCount; ++i) {
+    api::metrics::Labels source{{"source", parse::source_type_name(static_cast<parse::SourceType>(i))}};
+    received[i] = &m.counter("lachan_events_received_total", "Events accepted into the spool", source);
+    rejected[i] = &m.counter("lachan_events_rejected_total", "Records refused at ingest", source);
+  }
+}
+
 IngestResult ingest_body(ServerContext& ctx, std::string_view org, const parse::Source& source, std::string_view body,
                          int64_t received_at_ms) {
   IngestResult r;
-  auto& m = *ctx.metrics;
+  auto& m = *ctx.ingest_metrics;
   const char* type_name = parse::source_type_name(source.type);
-  if (ctx.spool->lag_bytes() > ctx.cfg.max_spool_lag_bytes) {
-    r.status = 503;
-    r.message = "the pipeline is behind; retry later";
-    m.counter("lachan_ingest_refused_total", "Ingest batches refused for overload", {{"reason", "lag"}}).inc();
-    return r;
-  }
+  const auto type = static_cast<size_t>(source.type);
   parse::Limits limits;
   limits.max_record_bytes = ctx.cfg.max_record_bytes;
   parse::Decoder& dec = decoder_for(source, limits);
@@ -117,15 +105,14 @@ IngestResult ingest_body(ServerContext& ctx, std::string_view org, const parse::
     if (!a.ok()) {
       r.status = a.error().code == Errc::busy ? 503 : a.error().code == Errc::limit ? 413 : 500;
       r.message = a.error().code == Errc::busy ? "the spool is full or behind; retry later" : a.error().message;
-      m.counter("lachan_ingest_refused_total", "Ingest batches refused for overload", {{"reason", "spool"}}).inc();
+      m.refused.inc();
       r.rejected += spans.size();
       return r;
     }
     r.accepted = spans.size();
   }
-  m.counter("lachan_events_received_total", "Events accepted into the spool", {{"source", type_name}}).inc(r.accepted);
-  if (r.rejected)
-    m.counter("lachan_events_rejected_total", "Records refused at ingest", {{"source", type_name}}).inc(r.rejected);
+  m.received[type]->inc(r.accepted);
+  m.rejected[type]->inc(r.rejected);
   if (r.accepted == 0 && r.rejected > 0) r.status = 400;
   return r;
 }

@@ -7,16 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "core/strings.h"
 #include "core/time.h"
 #include "detect/flatten.h"
 
 namespace lachan::app {
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 store::Severity severity_of(sigma::Level l) {
   switch (l) {
@@ -27,13 +23,6 @@ store::Severity severity_of(sigma::Level l) {
     case sigma::Level::critical: return store::Severity::critical;
   }
   return store::Severity::medium;
-}
-
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (char& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return o;
 }
 
 }  // namespace
@@ -48,6 +37,7 @@ struct Pipeline::Impl {
 
   detect::Flattener flat;
   sigma::MatchContext ctx;
+  warn::WarningBuilder builder;
   Event ev;
   std::vector<uint32_t> hits;
   std::string padded;
@@ -81,6 +71,7 @@ struct Pipeline::Impl {
         m(metrics),
         flat(rules->fields(), rules->needs_keyword_values(), rules->has_event_paths()),
         ctx(*rules),
+        builder(reg.get(), opt.warn),
         events(m.counter("lachan_pipeline_events_total", "Events processed by the detection pipeline")),
         detections(m.counter("lachan_detections_total", "Detections (rule matches and feed reports)")),
         created(m.counter("lachan_warnings_created_total", "Warnings created")),
@@ -99,37 +90,28 @@ struct Pipeline::Impl {
   }
 
   // One spooled record -> zero or more upserts.
-  void process(const bus::StoredRecord& r, const constituency::Constituency& reg, warn::WarningBuilder& builder,
-               std::vector<store::WarningUpsert>& out, std::vector<int64_t>& received) {
+  void process(const bus::StoredRecord& r, std::vector<store::WarningUpsert>& out, std::vector<int64_t>& received) {
     const auto& rec = r.record;
     padded.assign(rec.payload);
     padded.resize(rec.payload.size() + simdjson::SIMDJSON_PADDING);
     std::string_view json(padded.data(), rec.payload.size());
     events.inc();
     if (rec.source_type == "cert_feed") {
-      process_feed(rec, json, builder, out, received);
+      process_feed(rec, json, out, received);
       return;
     }
     auto ok = flat.flatten(json, ev);
     if (!ok.ok()) {
       malformed.inc();
       (void)store.add_dead_letter(fmt::format("spool:{}", rec.source_type), rec.org_id, ok.error().message,
-                                  rec.payload, now_ms());
+                                  rec.payload, store::system_now());
       return;
     }
     hits.clear();
     rules->match(ev, ctx, hits);
     if (hits.empty()) return;
-    int64_t t = 0;
-    for (FieldId f : rules->time_fields()) {
-      uint32_t i = ev.first(f);
-      if (i == Event::kNone) continue;
-      if (auto ns = parse_timestamp(ev.value(i).text)) {
-        t = *ns / 1'000'000;
-        break;
-      }
-    }
-    (void)reg;
+    auto ns = rules->event_time(ev);
+    int64_t t = ns ? *ns / 1'000'000 : 0;
     for (uint32_t ci : hits) {
       const sigma::RuleInfo& info = rules->rules()[rules->compiled(ci).rule];
       if (!info.emit) continue;
@@ -150,26 +132,26 @@ struct Pipeline::Impl {
   }
 
   // A CERT feed row is itself a report about its victim: one detection per row.
-  void process_feed(const bus::Record& rec, std::string_view json, warn::WarningBuilder& builder,
-                    std::vector<store::WarningUpsert>& out, std::vector<int64_t>& received) {
+  void process_feed(const bus::Record& rec, std::string_view json, std::vector<store::WarningUpsert>& out,
+                    std::vector<int64_t>& received) {
     simdjson::dom::object row;
     if (feed_parser.parse(json.data(), json.size(), false).get(row) != simdjson::SUCCESS) {
       malformed.inc();
-      (void)store.add_dead_letter("spool:cert_feed", rec.org_id, "not a JSON object", rec.payload, now_ms());
+      (void)store.add_dead_letter("spool:cert_feed", rec.org_id, "not a JSON object", rec.payload, store::system_now());
       return;
     }
     std::string type = "report";
     for (const char* k : {"type", "tag", "infection", "category", "report_type"}) {
       std::string_view v;
       if (row[k].get_string().get(v) == simdjson::SUCCESS && !v.empty()) {
-        type = lower(v);
+        type = to_lower(v);
         break;
       }
     }
     store::Severity sev = store::Severity::medium;
     std::string_view sv;
     if (row["severity"].get_string().get(sv) == simdjson::SUCCESS) {
-      std::string l = lower(sv);
+      std::string l = to_lower(sv);
       if (l == "info") l = "informational";
       if (auto s = store::parse_severity(l)) sev = *s;
     }
@@ -235,11 +217,10 @@ struct Pipeline::Impl {
         continue;
       }
       auto t0 = std::chrono::steady_clock::now();
-      auto reg = registry.get();
-      warn::WarningBuilder builder(reg, opt.warn);
+      builder.set_registry(registry.get());  // a changed registry applies from the next batch
       upserts.clear();
       received.clear();
-      for (const auto& r : batch.records) process(r, *reg, builder, upserts, received);
+      for (const auto& r : batch.records) process(r, upserts, received);
       uint64_t last = batch.records.back().offset;
       if (batch.next_offset > last + 1) last = batch.next_offset - 1;
       // Retried until the store takes it: the spool keeps everything meanwhile.
@@ -254,7 +235,7 @@ struct Pipeline::Impl {
         if (stopping.load() && !drain.load()) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
-      int64_t done = now_ms();
+      int64_t done = store::system_now();
       for (int64_t r : received) latency.observe(static_cast<double>(done - r) / 1000.0);
       batch_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       next = last + 1;

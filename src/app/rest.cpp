@@ -21,11 +21,6 @@ using store::Role;
 
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int status_of(Errc c) {
   switch (c) {
     case Errc::not_found: return 404;
@@ -159,7 +154,7 @@ struct Auth {
       return std::nullopt;
     }
     auto c = token.substr(0, 3) == "lk_" ? ctx.store->authenticate_api_key(token)
-                                         : ctx.store->authenticate_session(token, now_ms());
+                                         : ctx.store->authenticate_session(token, store::system_now());
     if (!c.ok()) {
       err = api::error_response(401, "unauthenticated", "the API key or session is unknown, revoked or expired");
       err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\", error=\"invalid_token\"");
@@ -179,7 +174,7 @@ Response forbidden(std::string_view what) {
 
 void audit(ServerContext& ctx, const Caller& c, std::string action, std::string target, json::object detail) {
   store::AuditEntry e;
-  e.at = now_ms();
+  e.at = store::system_now();
   e.actor = c.actor;
   e.org_id = c.org_id;
   e.action = std::move(action);
@@ -259,6 +254,14 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     auto r = router.add(method, pattern, std::move(h));
     if (!r.ok()) throw std::logic_error(r.error().message);  // a programming error in this file
   };
+  // A route for authenticated callers only: 401 before the handler runs otherwise.
+  auto add_authed = [&](Method method, std::string_view pattern, std::function<Response(Request&, const Caller&)> h) {
+    add(method, pattern, [auth, h = std::move(h)](Request& req) {
+      Response err;
+      auto c = auth.caller(req, err);
+      return c ? h(req, *c) : err;
+    });
+  };
 
   add(Method::get, "/healthz", [](Request&) { return api::json_response(200, json::object{{"status", "ok"}}); });
   add(Method::get, "/readyz", [&ctx](Request&) {
@@ -293,45 +296,36 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     if (!tok.ok()) return fail(tok.error());
     audit(ctx, *c, "auth.login", "user:" + user, {});
     Response r = api::json_response(200, json::object{{"token", *tok},
-                                                      {"expires", iso(now_ms() + ttl)},
+                                                      {"expires", iso(store::system_now() + ttl)},
                                                       {"organisation", c->org_id},
                                                       {"role", store::to_string(c->role)}});
     r.with_header("Set-Cookie", fmt::format("lachan_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", *tok,
                                             ctx.cfg.session_ttl_s));
     return r;
   });
-  add(Method::post, "/api/v1/auth/logout", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::post, "/api/v1/auth/logout", [&ctx](Request& req, const Caller&) {
     if (auto h = req.header("Authorization"); h && h->size() > 7) (void)ctx.store->delete_session(h->substr(7));
     return api::json_response(200, json::object{{"status", "logged out"}});
   });
-  add(Method::get, "/api/v1/me", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::get, "/api/v1/me", [&ctx](Request&, const Caller& c) {
     auto reg = ctx.registry->get();
-    const auto* org = reg->find(c->org_id);
-    return api::json_response(200, json::object{{"actor", c->actor},
-                                                {"organisation", c->org_id},
+    const auto* org = reg->find(c.org_id);
+    return api::json_response(200, json::object{{"actor", c.actor},
+                                                {"organisation", c.org_id},
                                                 {"organisation_name", org ? org->name : ""},
-                                                {"role", store::to_string(c->role)}});
+                                                {"role", store::to_string(c.role)}});
   });
 
   // ---- Ingest ----
-  add(Method::post, "/api/v1/events", [&ctx, auth, &ingest_seconds](Request& req) {
+  add_authed(Method::post, "/api/v1/events", [&ctx, &ingest_seconds](Request& req, const Caller& c) {
     auto t0 = std::chrono::steady_clock::now();
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
-    if (!role_in(c->role, {Role::admin, Role::analyst, Role::responder, Role::reporter})) return forbidden("send events");
+    if (!role_in(c.role, {Role::admin, Role::analyst, Role::responder, Role::reporter})) return forbidden("send events");
     auto src = req.query("source");
     if (!src || src->empty())
       return api::error_response(400, "malformed", "the source parameter is required: ?source=json|windows|winlogbeat|suricata|zeek|zeek_<log>|auditd|web_access|cef|cert_feed|syslog");
     auto source = parse::parse_source(*src);
     if (!source.ok()) return api::error_response(400, "unsupported", source.error().message);
-    IngestResult r = ingest_body(ctx, c->org_id, *source, req.body, now_ms());
+    IngestResult r = ingest_body(ctx, c.org_id, *source, req.body, store::system_now());
     ingest_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (r.status != 200 && r.status != 400) {
       Response resp = api::error_response(r.status, r.status == 503 ? "busy" : r.status == 413 ? "limit" : "internal", r.message);
@@ -344,10 +338,7 @@ void add_routes(api::Router& router, ServerContext& ctx) {
   });
 
   // ---- Warnings ----
-  add(Method::get, "/api/v1/warnings", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::get, "/api/v1/warnings", [&ctx](Request& req, const Caller& c) {
     auto f = warning_filter(req);
     if (!f.ok()) return fail(f.error());
     auto lim = limit_param(req, 50);
@@ -369,7 +360,7 @@ void add_routes(api::Router& router, ServerContext& ctx) {
       else if (*s == "desc") q.descending = true;
       else return api::error_response(400, "malformed", "order: asc or desc");
     }
-    auto page = ctx.store->query_warnings(*c, q);
+    auto page = ctx.store->query_warnings(c, q);
     if (!page.ok()) return fail(page.error());
     json::array items;
     for (const auto& w : page->items) items.push_back(warning_json(w, false));
@@ -377,13 +368,10 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
     return api::json_response(200, o);
   });
-  add(Method::get, "/api/v1/warnings/count", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::get, "/api/v1/warnings/count", [&ctx](Request& req, const Caller& c) {
     auto f = warning_filter(req);
     if (!f.ok()) return fail(f.error());
-    auto n = ctx.store->count_warnings(*c, *f);
+    auto n = ctx.store->count_warnings(c, *f);
     if (!n.ok()) return fail(n.error());
     return api::json_response(200, json::object{{"count", *n}});
   });
@@ -394,20 +382,14 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     if (ec != std::errc() || p != s.data() + s.size() || id <= 0) return std::nullopt;
     return id;
   };
-  add(Method::get, "/api/v1/warnings/{id}", [&ctx, auth, warning_id](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::get, "/api/v1/warnings/{id}", [&ctx, warning_id](Request& req, const Caller& c) {
     auto id = warning_id(req);
     if (!id) return api::error_response(404, "not_found", "not found");
-    auto w = ctx.store->get_warning(*c, *id);
+    auto w = ctx.store->get_warning(c, *id);
     if (!w.ok()) return fail(w.error());
     return api::json_response(200, warning_json(*w, true));
   });
-  add(Method::patch, "/api/v1/warnings/{id}", [&ctx, auth, warning_id](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::patch, "/api/v1/warnings/{id}", [&ctx, warning_id](Request& req, const Caller& c) {
     auto id = warning_id(req);
     if (!id) return api::error_response(404, "not_found", "not found");
     auto b = body_object(req);
@@ -416,7 +398,7 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     auto to = store::parse_warning_status(status);
     if (!to)
       return api::error_response(400, "malformed", fmt::format("status: '{}' is not one of new, acknowledged, in_progress, resolved, false_positive", status));
-    auto w = ctx.store->update_warning_status(*c, *id, *to, str_field(*b, "comment"), now_ms());
+    auto w = ctx.store->update_warning_status(c, *id, *to, str_field(*b, "comment"), store::system_now());
     if (!w.ok()) {
       if (w.error().code == Errc::denied) return forbidden("change the state of warnings");
       if (w.error().code == Errc::conflict) return api::error_response(409, "conflict", w.error().message);
@@ -424,13 +406,10 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     }
     return api::json_response(200, warning_json(*w, false));
   });
-  add(Method::get, "/api/v1/warnings/{id}/history", [&ctx, auth, warning_id](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::get, "/api/v1/warnings/{id}/history", [&ctx, warning_id](Request& req, const Caller& c) {
     auto id = warning_id(req);
     if (!id) return api::error_response(404, "not_found", "not found");
-    auto h = ctx.store->list_warning_changes(*c, *id);
+    auto h = ctx.store->list_warning_changes(c, *id);
     if (!h.ok()) return fail(h.error());
     json::array items;
     for (const auto& ch : *h)
@@ -443,15 +422,12 @@ void add_routes(api::Router& router, ServerContext& ctx) {
   });
 
   // ---- Organisations ----
-  add(Method::get, "/api/v1/organisations", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::get, "/api/v1/organisations", [&ctx](Request& req, const Caller& c) {
     auto reg = ctx.registry->get();
     json::array items;
     auto prov = req.query("province");
     auto sector = req.query("sector");
-    for (const auto& id : reg->visible_orgs(c->org_id)) {
+    for (const auto& id : reg->visible_orgs(c.org_id)) {
       const auto* o = reg->find(id);
       if (!o) continue;
       if (prov && o->province != *prov) continue;
@@ -460,12 +436,9 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     }
     return api::json_response(200, json::object{{"items", std::move(items)}});
   });
-  add(Method::get, "/api/v1/organisations/{id}", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
+  add_authed(Method::get, "/api/v1/organisations/{id}", [&ctx](Request& req, const Caller& c) {
     auto reg = ctx.registry->get();
-    auto vis = reg->visible_orgs(c->org_id);
+    auto vis = reg->visible_orgs(c.org_id);
     std::string id(req.param("id"));
     if (!std::binary_search(vis.begin(), vis.end(), id)) return api::error_response(404, "not_found", "not found");
     const auto* o = reg->find(id);
@@ -474,22 +447,19 @@ void add_routes(api::Router& router, ServerContext& ctx) {
   });
 
   // ---- Audit ----
-  add(Method::get, "/api/v1/audit", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
-    if (!role_in(c->role, {Role::admin, Role::analyst})) return forbidden("read the audit log");
+  add_authed(Method::get, "/api/v1/audit", [&ctx](Request& req, const Caller& c) {
+    if (!role_in(c.role, {Role::admin, Role::analyst})) return forbidden("read the audit log");
     auto lim = limit_param(req, 100);
     if (!lim.ok()) return fail(lim.error());
     auto reg = ctx.registry->get();
-    auto vis = reg->visible_orgs(c->org_id);
+    auto vis = reg->visible_orgs(c.org_id);
     std::vector<std::string> visible(vis.begin(), vis.end());
     store::AuditFilter f;
     if (auto s = req.query("actor")) f.actor = *s;
     if (auto s = req.query("action")) f.action = *s;
     if (auto s = req.query("since")) f.since = parse_time_param(*s);
     if (auto s = req.query("until")) f.until = parse_time_param(*s);
-    auto page = ctx.store->query_audit(*c, visible, f, *lim, req.query("cursor").value_or(""));
+    auto page = ctx.store->query_audit(c, visible, f, *lim, req.query("cursor").value_or(""));
     if (!page.ok()) return fail(page.error());
     json::array items;
     for (const auto& e : page->items) {
@@ -510,23 +480,20 @@ void add_routes(api::Router& router, ServerContext& ctx) {
   });
 
   // ---- API keys (admins, for organisations they may see) ----
-  add(Method::post, "/api/v1/keys", [&ctx, auth](Request& req) {
-    Response err;
-    auto c = auth.caller(req, err);
-    if (!c) return err;
-    if (c->role != Role::admin) return forbidden("create API keys");
+  add_authed(Method::post, "/api/v1/keys", [&ctx](Request& req, const Caller& c) {
+    if (c.role != Role::admin) return forbidden("create API keys");
     auto b = body_object(req);
     if (!b.ok()) return fail(b.error());
     std::string org = str_field(*b, "organisation");
-    if (org.empty()) org = c->org_id;
+    if (org.empty()) org = c.org_id;
     auto reg = ctx.registry->get();
-    auto vis = reg->visible_orgs(c->org_id);
+    auto vis = reg->visible_orgs(c.org_id);
     if (!std::binary_search(vis.begin(), vis.end(), org)) return api::error_response(404, "not_found", "not found");
     auto role = store::parse_role(str_field(*b, "role"));
     if (!role) return api::error_response(400, "malformed", "role: one of admin, analyst, responder, reporter, viewer");
     auto k = ctx.store->create_api_key(org, *role, str_field(*b, "label"));
     if (!k.ok()) return fail(k.error());
-    audit(ctx, *c, "key.create", "key:" + k->key.id, json::object{{"organisation", org}, {"role", store::to_string(*role)}});
+    audit(ctx, c, "key.create", "key:" + k->key.id, json::object{{"organisation", org}, {"role", store::to_string(*role)}});
     return api::json_response(201, json::object{{"id", k->key.id}, {"key", k->plaintext}, {"organisation", org},
                                                 {"role", store::to_string(*role)}});
   });

@@ -22,11 +22,6 @@ namespace fs = std::filesystem;
 namespace lachan::app {
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // host:port, [v6]:port
 bool split_host_port(const std::string& s, std::string& host, uint16_t& port) {
   size_t colon = s.rfind(':');
@@ -135,8 +130,7 @@ class SyslogIngest {
         unattributed_(ctx.metrics->counter("lachan_syslog_unattributed_total",
                                            "Syslog messages from a sender no organisation owns (dropped)")),
         malformed_(ctx.metrics->counter("lachan_syslog_malformed_total", "Syslog messages that could not be decoded")),
-        accepted_(ctx.metrics->counter("lachan_events_received_total", "Events accepted into the spool",
-                                       {{"source", "syslog"}})) {}
+        accepted_(*ctx.ingest_metrics->received[static_cast<size_t>(parse::SourceType::syslog)]) {}
 
   bool operator()(std::span<const api::SyslogMessage> batch) {
     thread_local parse::Decoder dec(parse::Source{parse::SourceType::syslog, {}});
@@ -149,7 +143,7 @@ class SyslogIngest {
     auto reg = ctx_.registry->get();
     std::vector<bus::Record> recs;
     recs.reserve(batch.size());
-    int64_t at = batch.empty() ? now_ms() : batch.front().received_at_ms;
+    int64_t at = batch.empty() ? store::system_now() : batch.front().received_at_ms;
     for (const auto& msg : batch) {
       std::string org = sender_org(*reg, msg.sender_ip);
       if (org.empty()) {
@@ -168,7 +162,6 @@ class SyslogIngest {
     for (size_t i = 0; i < spans.size(); ++i)
       recs.push_back(bus::Record{"syslog", orgs[i], at, std::string_view(out.data() + spans[i].first, spans[i].second)});
     if (recs.empty()) return true;
-    if (ctx_.spool->lag_bytes() > ctx_.cfg.max_spool_lag_bytes) return false;
     auto a = ctx_.spool->append(recs);
     if (!a.ok()) return false;  // UDP: counted as dropped; TCP: offered again (backpressure)
     accepted_.inc(recs.size());
@@ -181,7 +174,7 @@ class SyslogIngest {
     if (!addr) return {};
     const SyslogSource* best = nullptr;
     for (const auto& s : ctx_.syslog_sources)
-      if (s.net.contains(*addr) && (!best || s.bits > best->bits)) best = &s;
+      if (s.net.contains(*addr) && (!best || s.net.prefix_bits() > best->net.prefix_bits())) best = &s;
     if (best) return best->org;
     if (const auto* o = reg.owner_of_ip(*addr)) return o->id;
     return {};
@@ -215,10 +208,7 @@ int run_serve(ServeConfig cfg) {
       fmt::print(stderr, "lachan serve: syslog source network '{}' is not a CIDR\n", net);
       return 2;
     }
-    unsigned bits = 0;
-    if (auto slash = net.find('/'); slash != std::string::npos) bits = static_cast<unsigned>(std::atoi(net.c_str() + slash + 1));
-    else bits = net.find(':') != std::string::npos ? 128 : 32;
-    ctx.syslog_sources.push_back(SyslogSource{*c, bits, org});
+    ctx.syslog_sources.push_back(SyslogSource{*c, org});
   }
 
   // Store and constituency.
@@ -260,6 +250,7 @@ int run_serve(ServeConfig cfg) {
 
   // Spool.
   bus::LocalSpoolOptions so;
+  so.max_lag_bytes = cfg.max_spool_lag_bytes;  // beyond it appends answer busy: ingest says 503, syslog pushes back
   auto spool = bus::open_local_spool((fs::path(cfg.data_dir) / "spool").string(), so);
   if (!spool.ok()) {
     fmt::print(stderr, "lachan serve: spool: {}\n", spool.error().message);
@@ -267,6 +258,8 @@ int run_serve(ServeConfig cfg) {
   }
 
   api::metrics::Registry metrics;
+  IngestMetrics ingest_metrics(metrics);
+  ctx.ingest_metrics = &ingest_metrics;
   ctx.store = st->get();
   ctx.spool = spool->get();
   ctx.registry = &registry;

@@ -36,7 +36,7 @@ struct ServeConfig {
   std::size_t max_record_bytes = 1u << 20;
   int64_t dedup_window_s = 3600;
   int64_t session_ttl_s = 12 * 3600;
-  uint64_t max_spool_lag_bytes = 1ull << 30;  // beyond it ingest answers 503 + Retry-After
+  uint64_t max_spool_lag_bytes = 1ull << 30;  // the spool refuses appends beyond it: 503 + Retry-After
   // Syslog senders: network -> organisation. A sender in none of them is looked up in the
   // constituency's ownership of addresses.
   std::vector<std::pair<std::string, std::string>> syslog_sources;
@@ -52,8 +52,15 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
 
 struct SyslogSource {
   match::Cidr net;
-  unsigned bits;
   std::string org;
+};
+
+// Ingest counters, registered once (registering takes the registry's lock).
+struct IngestMetrics {
+  explicit IngestMetrics(api::metrics::Registry& m);
+  api::metrics::Counter* received[parse::kSourceTypeCount];
+  api::metrics::Counter* rejected[parse::kSourceTypeCount];
+  api::metrics::Counter& refused;
 };
 
 // Everything the handlers share. Owned by run_serve.
@@ -64,6 +71,7 @@ struct ServerContext {
   RegistryHolder* registry = nullptr;
   Pipeline* pipeline = nullptr;
   api::metrics::Registry* metrics = nullptr;
+  IngestMetrics* ingest_metrics = nullptr;
   std::vector<SyslogSource> syslog_sources;
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};

@@ -33,7 +33,8 @@ inline bool ends_with(std::string_view s, std::string_view p) noexcept {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
-// Appends `s` to `out` as a JSON string literal (quotes included), escaping what JSON requires.
+// Appends `s` to `out` as a JSON string literal (quotes included), escaping what JSON requires;
+// invalid UTF-8 becomes U+FFFD, so the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace lachan

@@ -97,7 +97,11 @@ std::optional<int64_t> parse_timestamp(std::string_view s) noexcept {
     if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
     int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-    return secs * 1000000000 + frac_ns;
+    // Nanoseconds since the epoch fit int64 only for 1677..2262: other years are not a time we can hold.
+    int64_t ns = 0;
+    if (__builtin_mul_overflow(secs, int64_t{1000000000}, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
+      return std::nullopt;
+    return ns;
   }
   // BSD syslog (RFC 3164) "Mmm dd hh:mm:ss", which has no year: the current year, or the
   // previous one when that would put the time more than a day in the future.

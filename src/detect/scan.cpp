@@ -384,15 +384,6 @@ class Scanner {
   friend struct Worker;
 };
 
-std::optional<int64_t> event_time(const sigma::Ruleset& rs, const Event& e) {
-  for (FieldId f : rs.time_fields()) {
-    uint32_t i = e.first(f);
-    if (i == Event::kNone) continue;
-    if (auto t = parse_timestamp(e.value(i).text)) return t;
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> first_text(const Event& e, const std::vector<FieldId>& fields) {
   for (FieldId f : fields) {
     uint32_t i = e.first(f);
@@ -425,7 +416,7 @@ BatchResult Scanner::Worker::process(Scanner& s, Task t) {
     hits.clear();
     s.rs_.match(ev, ctx, hits);
     if (hits.empty()) continue;
-    std::optional<int64_t> ts = event_time(s.rs_, ev);
+    std::optional<int64_t> ts = s.rs_.event_time(ev);
     if (!ts) ++r.no_time;
     std::string ts_text = ts ? format_timestamp(*ts) : std::string();
     for (uint32_t ci : hits) {

@@ -4,6 +4,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/strings.h"
 #include "io/readers.h"
 #include "io/stream_buffer.h"
 

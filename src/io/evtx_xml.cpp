@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/strings.h"
 #include "io/evtx_reader.h"
 
 namespace lachan::io {
@@ -625,61 +626,6 @@ std::string normalize_value(std::string_view key, std::string_view value) {
   if (is_braced_guid(value) && (ends_with_guid(key) || key == "ActivityID" || key == "RelatedActivityID"))
     return std::string(value.substr(1, 36));
   return std::string(value);
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const unsigned char* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      const unsigned char* run = p;
-      while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
-      out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
-      continue;
-    }
-    if (c < 0x80) {
-      out.push_back('\\');
-      switch (c) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '\n': out.push_back('n'); break;
-        case '\r': out.push_back('r'); break;
-        case '\t': out.push_back('t'); break;
-        case '\b': out.push_back('b'); break;
-        case '\f': out.push_back('f'); break;
-        default:
-          out.append("u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-      }
-      ++p;
-      continue;
-    }
-    // Multi-byte UTF-8: validate (no overlong forms, no surrogates, at most U+10FFFF).
-    size_t len = 0;
-    uint32_t min = 0;
-    uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; cp = c & 0x07; }
-    bool ok = len != 0 && static_cast<size_t>(end - p) >= len;
-    for (size_t i = 1; ok && i < len; ++i) {
-      if ((p[i] & 0xC0) != 0x80) ok = false;
-      else cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (ok && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
-    if (ok) {
-      out.append(reinterpret_cast<const char*>(p), len);
-      p += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++p;
-    }
-  }
-  out.push_back('"');
 }
 
 Result<std::string> to_json(std::string_view xml, const Limits& limits) {

@@ -31,7 +31,5 @@ Result<std::string> to_json(std::string_view xml, const Limits& limits = {});
 //    case-insensitively, or is ActivityID / RelatedActivityID)
 std::string normalize_value(std::string_view key, std::string_view value);
 
-// Appends `s` as a JSON string literal (with quotes); invalid UTF-8 becomes U+FFFD.
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace lachan::io::evtx_xml

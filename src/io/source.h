@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/strings.h"
+
 #include "io/reader.h"
 
 namespace lachan::io {
@@ -58,7 +60,5 @@ Format detect_format(std::string_view head, bool at_eof);
 // JSON object appended to `out`.
 void syslog_line_to_json(std::string_view line, std::string& out);
 
-// Appends `s` as a JSON string literal (quoted, escaped, invalid UTF-8 replaced by U+FFFD).
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace lachan::io

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "io/line_reader.h"
+#include "core/strings.h"
 #include "io/readers.h"
 #include "io/stream_buffer.h"
 #include "io/syslog_parse.h"

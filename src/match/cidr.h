@@ -21,6 +21,8 @@ class Cidr {
   // "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128). nullopt if invalid.
   static std::optional<Cidr> parse(std::string_view text) noexcept;
   bool contains(const IpAddress& a) const noexcept;
+  // The prefix length over the 128-bit form (an IPv4 /24 is 120): comparable across families.
+  unsigned prefix_bits() const noexcept { return bits_; }
   bool contains(std::string_view text) const noexcept {
     auto a = parse_ip(text);
     return a && contains(*a);

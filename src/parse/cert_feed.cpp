@@ -6,7 +6,6 @@
 #include "core/time.h"
 #include "parse/decoder.h"
 #include "parse/json_out.h"
-#include "parse/time_guard.h"
 
 namespace lachan::parse {
 
@@ -129,7 +128,7 @@ Result<Decoded> Decoder::decode_csv_row(std::string_view row, std::string& out) 
     if (dup) continue;
     keys_.push_back(name);
     w.key_escaped(name);
-    io::append_json_string(out, v);
+    append_json_string(out, v);
     switch (header_role_[k]) {
       case kIp:
         if (plausible_ip(v) && hints_.ips.size() < 16) hints_.ips.emplace_back(v);
@@ -154,7 +153,7 @@ Result<Decoded> Decoder::decode_csv_row(std::string_view row, std::string& out) 
       }
       case kTime:
         if (!d.time_ms) {
-          auto ns = detail::event_time_ns(v);
+          auto ns = parse_timestamp(v);
           if (ns) d.time_ms = *ns / 1000000;
         }
         break;

@@ -7,7 +7,6 @@
 
 #include "core/time.h"
 #include "parse/json_out.h"
-#include "parse/time_guard.h"
 
 namespace lachan::parse {
 
@@ -52,7 +51,7 @@ int64_t time_ms_of(Val val) {
   dom::element v = val.e;
   switch (v.type()) {
     case dom::element_type::STRING: {
-      auto ns = detail::event_time_ns(v.get_string().value_unsafe());
+      auto ns = parse_timestamp(v.get_string().value_unsafe());
       return ns ? *ns / 1000000 : 0;
     }
     case dom::element_type::INT64:
@@ -81,7 +80,7 @@ void write_element(std::string& out, dom::element v) {
       for (auto [k, child] : dom::object(v)) {
         if (!first) out.push_back(',');
         first = false;
-        io::append_json_string(out, k);
+        append_json_string(out, k);
         out.push_back(':');
         write_element(out, child);
       }
@@ -100,7 +99,7 @@ void write_element(std::string& out, dom::element v) {
       break;
     }
     case dom::element_type::STRING:
-      io::append_json_string(out, v.get_string().value_unsafe());
+      append_json_string(out, v.get_string().value_unsafe());
       break;
     case dom::element_type::INT64:
       ObjectWriter::append_int(out, v.get_int64().value_unsafe());
@@ -272,7 +271,7 @@ Result<Decoded> Decoder::decode_json(std::string_view record, std::string& out) 
   if (!inject.empty()) {
     out.append(record.substr(0, brace + 1));
     out.append("\"_path\":");
-    io::append_json_string(out, inject);
+    append_json_string(out, inject);
     if (obj.size() > 0) out.push_back(',');
     out.append(record.substr(brace + 1));
   } else {
@@ -380,14 +379,14 @@ Result<Decoded> Decoder::decode_winlogbeat(dom::object root, std::string& out) {
     if (wrapper.empty()) wrapper = "Data";
     w.key("UserData");
     out.push_back('{');
-    io::append_json_string(out, wrapper);
+    append_json_string(out, wrapper);
     out.append(":{");
     bool first = true;
     for (auto [k, v] : udata) {
       if (k == "xml_name") continue;
       if (!first) out.push_back(',');
       first = false;
-      io::append_json_string(out, k);
+      append_json_string(out, k);
       out.push_back(':');
       detail::write_element(out, v);
     }

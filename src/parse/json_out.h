@@ -1,5 +1,5 @@
 // Internal: a minimal JSON object writer into a reusable std::string (no allocation once the
-// string has grown). Keys and values are escaped with io::append_json_string (invalid UTF-8 is
+// string has grown). Keys and values are escaped with append_json_string (invalid UTF-8 is
 // replaced by U+FFFD, so the output is always valid JSON).
 #pragma once
 
@@ -27,12 +27,12 @@ class ObjectWriter {
   // A key taken from the input.
   void key_escaped(std::string_view k) {
     comma();
-    io::append_json_string(out_, k);
+    append_json_string(out_, k);
     out_.push_back(':');
   }
   void str(std::string_view k, std::string_view v) {
     key(k);
-    io::append_json_string(out_, v);
+    append_json_string(out_, v);
   }
   void num(std::string_view k, int64_t v) {
     key(k);

@@ -7,7 +7,6 @@
 #include "io/syslog_parse.h"
 #include "parse/decoder.h"
 #include "parse/json_out.h"
-#include "parse/time_guard.h"
 
 namespace lachan::parse {
 
@@ -211,7 +210,7 @@ std::optional<int64_t> apache_time(std::string_view t) {
   int n = std::snprintf(buf, sizeof buf, "%.4s-%02d-%.2sT%.8s%.3s:%.2s", t.data() + 7, mon, t.data(), t.data() + 12,
                         zone.data(), zone.data() + 3);
   if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return std::nullopt;
-  return detail::event_time_ns(std::string_view(buf, static_cast<size_t>(n)));
+  return parse_timestamp(std::string_view(buf, static_cast<size_t>(n)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,7 +293,7 @@ Result<Decoded> Decoder::decode_auditd(std::string_view line, std::string& out) 
     if (!f.quoted && hex_encoded_field(type, f.key) && looks_hex(v))
       v = hex_decode(v, scratch_, f.key == "proctitle");
     w.key_escaped(f.key);
-    io::append_json_string(out, v);
+    append_json_string(out, v);
     return true;
   };
   while (j < body && next_audit_pair(line.substr(0, body), j, p))
@@ -417,7 +416,7 @@ Result<Decoded> Decoder::decode_cef_or_syslog(std::string_view line, std::string
       if (!n) n = io::rfc3339_timestamp_length(rest);
     }
     if (n) {
-      auto ns = detail::event_time_ns(rest.substr(0, n));
+      auto ns = parse_timestamp(rest.substr(0, n));
       if (ns) d.time_ms = *ns / 1000000;
     }
   }
@@ -520,11 +519,11 @@ Result<Decoded> Decoder::decode_cef_or_syslog(std::string_view line, std::string
     }
     std::string_view v = cef_unescape_ext(raw, scratch_);
     if (key == "rt") {
-      auto ns = detail::event_time_ns(v);
+      auto ns = parse_timestamp(v);
       if (ns) rt_ms = *ns / 1000000;
     }
     w.key_escaped(key);
-    io::append_json_string(out, v);
+    append_json_string(out, v);
   }
   w.end();
   out.push_back('}');  // cef

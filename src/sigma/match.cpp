@@ -280,6 +280,15 @@ void Ruleset::active_variants(const Event& e, MatchContext& c) const {
   }
 }
 
+std::optional<int64_t> Ruleset::event_time(const Event& e) const {
+  for (FieldId f : time_fields_) {
+    uint32_t i = e.first(f);
+    if (i == Event::kNone) continue;
+    if (auto t = parse_timestamp(e.value(i).text)) return t;
+  }
+  return std::nullopt;
+}
+
 void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out) const {
   if (++c.stamp_ == 0) {
     std::fill(c.variant_stamp_.begin(), c.variant_stamp_.end(), 0);

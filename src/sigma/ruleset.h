@@ -150,6 +150,8 @@ class Ruleset {
   bool needs_keyword_values() const noexcept { return needs_keywords_; }
   bool has_event_paths() const noexcept { return has_event_paths_; }
   const std::vector<FieldId>& time_fields() const noexcept { return time_fields_; }
+  // The event's time in ns since the epoch: the first time field (time_fields()) that parses.
+  std::optional<int64_t> event_time(const Event& e) const;
 
   // Evaluates all rules on one flattened event; appends the indices of matching compiled rules
   // (at most one per rule, in rule order) to `out`.

@@ -58,6 +58,14 @@ TEST(ParseTimestamp, EpochFractionsAreExact) {
   EXPECT_EQ(parse_timestamp("1556380645123.5"), kBase + 123500000);
 }
 
+TEST(ParseTimestamp, YearsWhoseNanosecondsOverflowAreRejected) {
+  EXPECT_FALSE(parse_timestamp("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(parse_timestamp("2263-01-01"));
+  EXPECT_FALSE(parse_timestamp("0001-01-01T00:00:00Z"));
+  EXPECT_TRUE(parse_timestamp("2262-04-11T00:00:00Z"));
+  EXPECT_TRUE(parse_timestamp("1678-01-01T00:00:00Z"));
+}
+
 TEST(ParseTimestamp, EpochOutOfRangeIsRejected) {
   EXPECT_FALSE(parse_timestamp("99999999999999999999"));
   EXPECT_FALSE(parse_timestamp("1e30"));
