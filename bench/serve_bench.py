@@ -181,13 +181,14 @@ def main():
         lat_s = 15.0
         bg = mp.Process(target=http_client, args=(H, P, key, build_bodies(recs, "bg"), lat_s, 10, q))
         bg.start()
-        probe_rec = None
+        probe_rec, probe_rule = None, None
         for r in recs:  # a record that fires a rule on its own (checked offline with `lachan scan`)
             pf = os.path.join(data, "probe.jsonl")
             open(pf, "w").write(json.dumps(r) + "\n")
-            if subprocess.run([binary, "scan", "--rules", os.path.join(src, "rules"), "--format", "jsonl", pf],
-                              capture_output=True, text=True).stdout.strip():
-                probe_rec = r
+            out = subprocess.run([binary, "scan", "--rules", os.path.join(src, "rules"), "--format", "jsonl", pf],
+                                 capture_output=True, text=True).stdout.strip()
+            if out:
+                probe_rec, probe_rule = r, json.loads(out.splitlines()[0])["rule"]["id"]
                 break
         c = conn(H, P)
         lats, missing = [], 0
@@ -202,8 +203,11 @@ def main():
             st, _ = call(c, "POST", "/api/v1/events?source=windows", key, (with_host(probe_rec, host) + "\n").encode())
             found = False
             while time.time() - sent_at < 10:
-                st, raw = call(c, "GET", "/api/v1/warnings/count?q=" + urllib.parse.quote(host), admin)
-                if st == 200 and json.loads(raw)["count"] > 0:
+                # The probe's warning: its rule, newest first, with the probe's unique host as entity.
+                st, raw = call(c, "GET", "/api/v1/warnings?sort=id&order=desc&limit=500&rule=" +
+                               urllib.parse.quote(probe_rule), admin)
+                if st == 200 and any(e["type"] == "host" and e["value"] == host
+                                     for w in json.loads(raw)["items"] for e in w["entities"]):
                     found = True
                     break
                 time.sleep(0.005)
