@@ -12,6 +12,7 @@
 #include "constituency/constituency.h"
 #include "constituency/org_io.h"
 #include "constituency/reference.h"
+#include "core/time.h"
 #include "store/common.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -71,6 +72,52 @@ int cmd_key_create(const std::string& data_dir, const std::string& org, const st
   return 0;
 }
 
+int cmd_key_list(const std::string& data_dir, const std::string& org) {
+  auto st = open_store(data_dir);
+  if (!st.ok()) {
+    fmt::print(stderr, "lachan key list: {}\n", st.error().message);
+    return 1;
+  }
+  // An unknown organisation simply has no keys; say so rather than print an empty list.
+  if (auto o = (*st)->get_organisation(org); !o.ok()) {
+    fmt::print(stderr, "lachan key list: {}\n",
+               o.error().code == Errc::not_found ? fmt::format("no organisation '{}'", org) : o.error().message);
+    return 1;
+  }
+  auto keys = (*st)->list_api_keys(org);
+  if (!keys.ok()) {
+    fmt::print(stderr, "lachan key list: {}\n", keys.error().message);
+    return 1;
+  }
+  auto when = [](store::TimeMs ms) { return format_timestamp(ms * 1'000'000); };
+  fmt::print("{:<12}  {:<9}  {:<27}  {:<35}  {}\n", "ID", "ROLE", "CREATED", "STATE", "LABEL");
+  for (const auto& k : *keys) {
+    std::string state = k.revoked ? (k.revoked_at ? "revoked " + when(k.revoked_at) : "revoked") : "active";
+    fmt::print("{:<12}  {:<9}  {:<27}  {:<35}  {}\n", k.id, store::to_string(k.role), when(k.created), state, k.label);
+  }
+  return 0;
+}
+
+int cmd_key_revoke(const std::string& data_dir, const std::string& id) {
+  auto st = open_store(data_dir);
+  if (!st.ok()) {
+    fmt::print(stderr, "lachan key revoke: {}\n", st.error().message);
+    return 1;
+  }
+  auto k = (*st)->get_api_key(id);
+  if (k.ok()) {
+    if (auto r = (*st)->revoke_api_key(id); !r.ok()) k = r.error();
+  }
+  if (!k.ok()) {
+    fmt::print(stderr, "lachan key revoke: {}\n",
+               k.error().code == Errc::not_found ? fmt::format("no API key '{}'", id) : k.error().message);
+    return 1;
+  }
+  cli_audit(**st, "key.revoke", "key:" + id, k->org_id, "{}");
+  fmt::print("key {} of {} revoked\n", id, k->org_id);
+  return 0;
+}
+
 int cmd_user_add(const std::string& data_dir, const std::string& username, const std::string& org,
                  const std::string& role_name, const std::string& display_name, std::string password) {
   auto role = store::parse_role(role_name);
@@ -108,6 +155,24 @@ int cmd_user_add(const std::string& data_dir, const std::string& username, const
   cli_audit(**st, "user.add", "user:" + username, org, fmt::format(R"({{"role":"{}"}})", role_name));
   if (generated) fmt::print("user {} added; password: {}\n", username, password);
   else fmt::print("user {} added\n", username);
+  return 0;
+}
+
+int cmd_user_set_disabled(const std::string& data_dir, const std::string& username, bool disabled) {
+  const char* cmd = disabled ? "lachan user disable" : "lachan user enable";
+  auto st = open_store(data_dir);
+  if (!st.ok()) {
+    fmt::print(stderr, "{}: {}\n", cmd, st.error().message);
+    return 1;
+  }
+  auto u = (*st)->set_user_disabled(username, disabled);
+  if (!u.ok()) {
+    fmt::print(stderr, "{}: {}\n", cmd,
+               u.error().code == Errc::not_found ? fmt::format("no user '{}'", username) : u.error().message);
+    return 1;
+  }
+  cli_audit(**st, disabled ? "user.disable" : "user.enable", "user:" + username, u->org_id, "{}");
+  fmt::print("user {} {}\n", username, disabled ? "disabled (sessions ended)" : "enabled");
   return 0;
 }
 

@@ -1,4 +1,5 @@
-// Administration commands on a data dir (`lachan key create`, `user add`, `org import|export`)
+// Administration commands on a data dir (`lachan key create|list|revoke`, `user add|disable|enable`,
+// `org import|export`)
 // and the demo (`lachan demo`). Each returns the process exit code and prints its errors.
 #pragma once
 
@@ -8,9 +9,15 @@ namespace lachan::app {
 
 int cmd_key_create(const std::string& data_dir, const std::string& org, const std::string& role,
                    const std::string& label);
+// The organisation's keys, revoked ones included, one a line; never a secret.
+int cmd_key_list(const std::string& data_dir, const std::string& org);
+// Revoking a revoked key again is fine; an unknown id is an error.
+int cmd_key_revoke(const std::string& data_dir, const std::string& id);
 // An empty password: one is generated and printed.
 int cmd_user_add(const std::string& data_dir, const std::string& username, const std::string& org,
                  const std::string& role, const std::string& display_name, std::string password);
+// Disabling also ends the user's sessions; an unknown user is an error.
+int cmd_user_set_disabled(const std::string& data_dir, const std::string& username, bool disabled);
 int cmd_org_import(const std::string& data_dir, const std::string& config_dir, const std::string& file);
 int cmd_org_export(const std::string& data_dir, const std::string& format, const std::string& out_path);
 

@@ -1,5 +1,5 @@
-// lachan: the command. Subcommands: scan, rules check, serve, demo, key create, user add,
-// org import|export, version.
+// lachan: the command. Subcommands: scan, rules check, serve, demo, key create|list|revoke,
+// user add|disable|enable, org import|export, version.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -231,6 +231,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--max-body-bytes", serve_cfg.max_body_bytes, "largest request body accepted (413 beyond)");
     cmd->add_option("--max-batch-records", serve_cfg.max_batch_records, "most records in one ingest request (413 beyond)");
     cmd->add_option("--dedup-window", serve_cfg.dedup_window_s, "seconds within which equal detections are one warning");
+    cmd->add_option("--correlation-tolerance", serve_cfg.correlation_tolerance_s,
+                    "seconds (event time) correlation inputs may arrive out of order");
+    cmd->add_option("--correlation-idle-flush", serve_cfg.correlation_idle_flush_s,
+                    "seconds without events after which an organisation's correlation windows close");
     cmd->add_option("--url-file", serve_cfg.url_file, "write the base URL (and syslog ports) to this file once listening");
   };
   auto* serve = app.add_subcommand("serve", "run the platform: ingest, detection, warnings, REST API");
@@ -244,7 +248,7 @@ int main(int argc, char** argv) {
 
   // ---- administration ----
   std::string admin_dir = "lachan-data", org_id, role, label, username, display_name, password, org_file,
-              export_format = "json", export_out;
+              export_format = "json", export_out, key_id;
   auto* key = app.add_subcommand("key", "API keys");
   key->require_subcommand(1);
   auto* key_create = key->add_subcommand("create", "print a new API key (stored hashed)");
@@ -252,6 +256,12 @@ int main(int argc, char** argv) {
   key_create->add_option("--org", org_id, "organisation id")->required();
   key_create->add_option("--role", role, "admin, analyst, responder, reporter or viewer")->required();
   key_create->add_option("--label", label, "what the key is for");
+  auto* key_list = key->add_subcommand("list", "list an organisation's keys, revoked ones included (never secrets)");
+  key_list->add_option("--data-dir", admin_dir, "data dir")->required();
+  key_list->add_option("--org", org_id, "organisation id")->required();
+  auto* key_revoke = key->add_subcommand("revoke", "revoke a key: it is refused from then on");
+  key_revoke->add_option("--data-dir", admin_dir, "data dir")->required();
+  key_revoke->add_option("id", key_id, "key id (as listed; the part after lk_)")->required();
   auto* user = app.add_subcommand("user", "people");
   user->require_subcommand(1);
   auto* user_add = user->add_subcommand("add", "add a person (Argon2id password)");
@@ -261,6 +271,12 @@ int main(int argc, char** argv) {
   user_add->add_option("--role", role, "admin, analyst, responder, reporter or viewer")->required();
   user_add->add_option("--name", display_name, "display name");
   user_add->add_option("--password", password, "password (default: generated and printed; env LACHAN_PASSWORD also works)");
+  auto* user_disable = user->add_subcommand("disable", "stop a person logging in and end their sessions");
+  user_disable->add_option("--data-dir", admin_dir, "data dir")->required();
+  user_disable->add_option("username", username, "login name")->required();
+  auto* user_enable = user->add_subcommand("enable", "let a disabled person log in again");
+  user_enable->add_option("--data-dir", admin_dir, "data dir")->required();
+  user_enable->add_option("username", username, "login name")->required();
   auto* org = app.add_subcommand("org", "organisations of the constituency");
   org->require_subcommand(1);
   auto* org_import = org->add_subcommand("import", "load organisations from JSON or CSV (validated as a whole)");
@@ -297,6 +313,8 @@ int main(int argc, char** argv) {
       if (given("--max-body-bytes")) serve_cfg.max_body_bytes = flags.max_body_bytes;
       if (given("--max-batch-records")) serve_cfg.max_batch_records = flags.max_batch_records;
       if (given("--dedup-window")) serve_cfg.dedup_window_s = flags.dedup_window_s;
+      if (given("--correlation-tolerance")) serve_cfg.correlation_tolerance_s = flags.correlation_tolerance_s;
+      if (given("--correlation-idle-flush")) serve_cfg.correlation_idle_flush_s = flags.correlation_idle_flush_s;
       if (given("--url-file")) serve_cfg.url_file = flags.url_file;
     }
     serve_cfg.config_dir = config_dir();
@@ -308,6 +326,10 @@ int main(int argc, char** argv) {
     return app::run_serve(serve_cfg);
   }
   if (key_create->parsed()) return app::cmd_key_create(admin_dir, org_id, role, label);
+  if (key_list->parsed()) return app::cmd_key_list(admin_dir, org_id);
+  if (key_revoke->parsed()) return app::cmd_key_revoke(admin_dir, key_id);
+  if (user_disable->parsed()) return app::cmd_user_set_disabled(admin_dir, username, true);
+  if (user_enable->parsed()) return app::cmd_user_set_disabled(admin_dir, username, false);
   if (user_add->parsed()) {
     if (password.empty())
       if (const char* env = std::getenv("LACHAN_PASSWORD")) password = env;

@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <condition_variable>
+#include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,6 +12,7 @@
 #include "core/strings.h"
 #include "core/time.h"
 #include "detect/flatten.h"
+#include "sigma/correlation.h"
 
 namespace lachan::app {
 namespace {
@@ -23,6 +26,11 @@ store::Severity severity_of(sigma::Level l) {
     case sigma::Level::critical: return store::Severity::critical;
   }
   return store::Severity::medium;
+}
+
+store::Severity severity_of(std::string_view level) {
+  auto l = sigma::parse_level(level);
+  return l ? severity_of(*l) : store::Severity::medium;
 }
 
 }  // namespace
@@ -44,6 +52,21 @@ struct Pipeline::Impl {
   simdjson::dom::parser feed_parser;
   bus::ReadBatch batch;
 
+  // Correlations: one engine per organisation, and the events that fed them (for evidence).
+  struct OrgCorrelation {
+    std::unique_ptr<sigma::CorrelationEngine> engine;
+    int64_t last_input = 0;  // wall clock, ms
+  };
+  struct FedEvent {
+    std::string payload;
+    int64_t received_at = 0;
+  };
+  std::unordered_map<std::string, OrgCorrelation> corr;
+  std::unordered_map<uint64_t, FedEvent> fed;  // by spool offset
+  std::deque<uint64_t> fed_order;
+  std::vector<sigma::CorrelationHit> corr_hits;
+  sigma::CorrelationInput corr_in;
+
   std::thread thread;
   std::atomic<bool> stopping{false};
   std::atomic<bool> drain{false};
@@ -58,6 +81,7 @@ struct Pipeline::Impl {
   api::metrics::Counter& merged;
   api::metrics::Counter& malformed;
   api::metrics::Counter& corrupt;
+  api::metrics::Counter& corr_dropped;
   api::metrics::Histogram& batch_seconds;
   api::metrics::Histogram& latency;
 
@@ -78,6 +102,8 @@ struct Pipeline::Impl {
         merged(m.counter("lachan_warnings_merged_total", "Detections merged into an existing warning (deduplicated)")),
         malformed(m.counter("lachan_pipeline_malformed_total", "Spooled records the pipeline could not parse (dead-lettered)")),
         corrupt(m.counter("lachan_spool_corrupt_regions_total", "Damaged spool regions skipped by the pipeline")),
+        corr_dropped(m.counter("lachan_correlation_inputs_dropped_total",
+                               "Correlation inputs dropped: later than the tolerance, or over the state limits")),
         batch_seconds(m.histogram("lachan_stage_seconds", "Time per batch in a pipeline stage",
                                   api::metrics::default_seconds_buckets(), {{"stage", "detect_warn_store"}})),
         latency(m.histogram("lachan_acceptance_to_warning_seconds",
@@ -113,7 +139,9 @@ struct Pipeline::Impl {
     auto ns = rules->event_time(ev);
     int64_t t = ns ? *ns / 1'000'000 : 0;
     for (uint32_t ci : hits) {
-      const sigma::RuleInfo& info = rules->rules()[rules->compiled(ci).rule];
+      const sigma::CompiledRule& cr = rules->compiled(ci);
+      const sigma::RuleInfo& info = rules->rules()[cr.rule];
+      if (!info.feeds.empty()) feed_correlations(r, cr, info, ns ? *ns : rec.received_at_ms * 1'000'000, out, received);
       if (!info.emit) continue;
       detections.inc();
       warn::Detection d;
@@ -195,6 +223,113 @@ struct Pipeline::Impl {
     received.push_back(rec.received_at_ms);
   }
 
+  // A match of a rule that correlations reference: an input of its organisation's engine.
+  void feed_correlations(const bus::StoredRecord& r, const sigma::CompiledRule& cr, const sigma::RuleInfo& info,
+                         int64_t ts_ns, std::vector<store::WarningUpsert>& out, std::vector<int64_t>& received) {
+    const auto& rec = r.record;
+    OrgCorrelation& oc = corr[std::string(rec.org_id)];
+    if (!oc.engine) {
+      sigma::CorrelationLimits lim;
+      lim.max_entries_total = opt.correlation_max_entries;
+      lim.max_entries_per_group = std::min<size_t>(lim.max_entries_per_group, opt.correlation_max_entries);
+      oc.engine = std::make_unique<sigma::CorrelationEngine>(
+          rules->correlations(), std::chrono::nanoseconds(opt.correlation_tolerance).count(), lim);
+    }
+    oc.last_input = store::system_now();
+    if (fed.find(r.offset) == fed.end()) {
+      fed.emplace(r.offset, FedEvent{std::string(rec.payload), rec.received_at_ms});
+      fed_order.push_back(r.offset);
+      while (fed_order.size() > opt.correlation_evidence_events) {
+        fed.erase(fed_order.front());
+        fed_order.pop_front();
+      }
+    }
+    for (size_t k = 0; k < info.feeds.size(); ++k) {
+      corr_in.correlation = info.feeds[k].first;
+      corr_in.rule_pos = info.feeds[k].second;
+      corr_in.ts_ns = ts_ns;
+      corr_in.group.clear();
+      for (const auto& g : cr.group_fields[k]) corr_in.group.push_back(detect::first_text(ev, g));
+      corr_in.value.reset();
+      if (!cr.value_field[k].empty()) corr_in.value = detect::first_text(ev, cr.value_field[k]);
+      corr_in.event = r.offset;
+      auto before = dropped_inputs(*oc.engine);
+      corr_hits.clear();
+      oc.engine->add(corr_in, corr_hits);
+      corr_dropped.inc(dropped_inputs(*oc.engine) - before);
+      raise(rec.org_id, *oc.engine, out, received);
+    }
+  }
+
+  static uint64_t dropped_inputs(const sigma::CorrelationEngine& e) {
+    const auto& s = e.stats();
+    return s.late + s.dropped_group_cap + s.dropped_total_cap;
+  }
+
+  // corr_hits -> warnings of `org`: the last event of a hit names its entities, and the first
+  // of its events (as many as a warning keeps) are the evidence.
+  void raise(std::string_view org, const sigma::CorrelationEngine& engine, std::vector<store::WarningUpsert>& out,
+             std::vector<int64_t>& received) {
+    for (const auto& h : corr_hits) {
+      if (!engine.reports(h.correlation)) continue;
+      const sigma::CorrelationRule& c = engine.rules()[h.correlation];
+      const FedEvent* last = nullptr;
+      for (auto it = h.events.rbegin(); it != h.events.rend() && !last; ++it)
+        if (auto f = fed.find(*it); f != fed.end()) last = &f->second;
+      detections.inc();
+      warn::Detection d;
+      d.detector = "correlation";
+      d.rule_id = c.id.empty() ? std::string_view(c.name) : std::string_view(c.id);
+      d.rule_title = c.title;
+      d.severity = severity_of(c.level);
+      d.tags = c.tags;
+      d.event_json = last ? std::string_view(last->payload) : std::string_view("{}");
+      d.event_time = h.ts_ns / 1'000'000;
+      d.received_at = last ? last->received_at : store::system_now();
+      d.sender_org = org;
+      store::WarningUpsert u = builder.build(d);
+      u.warning.evidence.clear();
+      for (uint64_t e : h.events) {
+        if (u.warning.evidence.size() >= store::kMaxEvidence) break;
+        auto f = fed.find(e);
+        if (f == fed.end()) continue;
+        if (f->second.payload.size() <= opt.warn.max_evidence_bytes) u.warning.evidence.push_back(f->second.payload);
+        else u.warning.evidence.push_back(fmt::format(R"({{"lachan_truncated":true,"size":{}}})", f->second.payload.size()));
+      }
+      out.push_back(std::move(u));
+      received.push_back(d.received_at);
+    }
+  }
+
+  // Organisations quiet for correlation_idle_flush: their open windows close now.
+  void flush_idle(std::vector<store::WarningUpsert>& out, std::vector<int64_t>& received) {
+    int64_t now = store::system_now();
+    for (auto& [org, oc] : corr) {
+      if (oc.engine->state_entries() == 0 || now - oc.last_input < opt.correlation_idle_flush.count()) continue;
+      corr_hits.clear();
+      oc.engine->flush(corr_hits);
+      raise(org, *oc.engine, out, received);
+    }
+  }
+
+  // Writes upserts with the checkpoint `last`, retrying until the store takes them.
+  bool apply(std::vector<store::WarningUpsert>& upserts, std::vector<int64_t>& received, uint64_t last) {
+    while (true) {
+      auto applied = store.apply_warnings(upserts, store::Checkpoint{opt.consumer, last});
+      if (applied.ok()) {
+        for (const auto& o : *applied) (o.created ? created : merged).inc();
+        set_error("");
+        break;
+      }
+      set_error("store: " + applied.error().message);
+      if (stopping.load() && !drain.load()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    int64_t done = store::system_now();
+    for (int64_t r : received) latency.observe(static_cast<double>(done - r) / 1000.0);
+    return true;
+  }
+
   void run() {
     std::vector<store::WarningUpsert> upserts;
     std::vector<int64_t> received;
@@ -212,6 +347,12 @@ struct Pipeline::Impl {
           next = batch.next_offset;
           continue;
         }
+        if (!corr.empty()) {
+          upserts.clear();
+          received.clear();
+          flush_idle(upserts, received);
+          if (!upserts.empty() && !apply(upserts, received, next - 1)) return;
+        }
         if (stopping.load()) return;  // drained
         spool.wait(next - 1, opt.idle_wait);
         continue;
@@ -223,20 +364,10 @@ struct Pipeline::Impl {
       for (const auto& r : batch.records) process(r, upserts, received);
       uint64_t last = batch.records.back().offset;
       if (batch.next_offset > last + 1) last = batch.next_offset - 1;
+      flush_idle(upserts, received);
       // Retried until the store takes it: the spool keeps everything meanwhile.
-      while (true) {
-        auto applied = store.apply_warnings(upserts, store::Checkpoint{opt.consumer, last});
-        if (applied.ok()) {
-          for (const auto& o : *applied) (o.created ? created : merged).inc();
-          set_error("");
-          break;
-        }
-        set_error("store: " + applied.error().message);
-        if (stopping.load() && !drain.load()) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
+      if (!apply(upserts, received, last)) return;
       int64_t done = store::system_now();
-      for (int64_t r : received) latency.observe(static_cast<double>(done - r) / 1000.0);
       batch_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       next = last + 1;
       owner->processed_.store(last);

@@ -1,7 +1,10 @@
 // The pipeline of `lachan serve`: spool -> flatten -> detect (Sigma, CERT feed reports) ->
 // warn -> store, on one thread, batch by batch. Each batch's warnings and the offset of its last
 // record are committed in one store transaction, so after a crash (kill -9) the records after
-// the checkpoint are processed again and none of them produces a second warning.
+// the checkpoint are processed again and none of them produces a second warning. Correlation
+// state lives in memory: after a restart a window that straddles the checkpoint only sees the
+// events after it (a correlation can be missed then, never raised twice: the warning's dedup key
+// absorbs a repeat).
 #pragma once
 
 #include <atomic>
@@ -44,6 +47,15 @@ struct PipelineOptions {
   size_t batch_bytes = 16u << 20;
   std::chrono::milliseconds idle_wait{250};
   warn::WarnOptions warn;
+  // Correlation rules run per organisation (one engine each: no window mixes two tenants), in
+  // event time (the time it was received when an event has none). Inputs may arrive out of order
+  // by up to `correlation_tolerance`; a hit is final, and raised, once the organisation's events
+  // have moved that far past it, or once the organisation has sent nothing for
+  // `correlation_idle_flush` (its open windows are then closed).
+  std::chrono::milliseconds correlation_tolerance{30'000};
+  std::chrono::milliseconds correlation_idle_flush{5'000};
+  std::size_t correlation_max_entries = 200'000;       // buffered inputs per organisation
+  std::size_t correlation_evidence_events = 100'000;   // events kept for the evidence of hits
 };
 
 class Pipeline {

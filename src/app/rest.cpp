@@ -1,6 +1,7 @@
 // The REST API under /api/v1: authentication, tenancy scoping and the JSON shapes of the
-// OpenAPI document (openapi.cpp). Every read of warnings, organisations and the audit log is
-// scoped by what the caller's organisation may see; anything else answers 404.
+// OpenAPI document (openapi.cpp). Every read of warnings, organisations, the audit log, keys,
+// users and dead letters is scoped by what the caller's organisation may see; anything else
+// answers 404.
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "app/server.h"
+#include "core/strings.h"
 #include "core/time.h"
 
 namespace lachan::app {
@@ -106,6 +108,52 @@ json::object org_json(const store::Organisation& org) {
   return o;
 }
 
+// Never the secret nor its hash.
+json::object key_json(const store::ApiKey& k) {
+  json::object o;
+  o["id"] = k.id;
+  o["organisation"] = k.org_id;
+  o["role"] = store::to_string(k.role);
+  o["label"] = k.label;
+  o["created"] = iso(k.created);
+  o["revoked"] = k.revoked;
+  if (k.revoked_at) o["revoked_at"] = iso(k.revoked_at);
+  return o;
+}
+
+json::object user_json(const store::User& u) {
+  json::object o;
+  o["username"] = u.username;
+  o["organisation"] = u.org_id;
+  o["role"] = store::to_string(u.role);
+  o["display_name"] = u.display_name;
+  o["created"] = iso(u.created);
+  o["disabled"] = u.disabled;
+  return o;
+}
+
+// A dead letter keeps the bytes as received, which need not be UTF-8: invalid sequences become
+// U+FFFD so that the answer is valid JSON.
+json::string utf8_string(std::string_view s) {
+  std::string literal;
+  append_json_string(literal, s);
+  boost::system::error_code ec;
+  json::value v = json::parse(literal, ec);
+  return ec ? json::string() : std::move(v.as_string());
+}
+
+json::object dead_letter_json(const store::DeadLetter& d) {
+  json::object o;
+  o["id"] = d.id;
+  o["source"] = d.source;
+  o["organisation"] = d.org_id;
+  o["reason"] = d.reason;
+  o["raw"] = utf8_string(d.raw);
+  o["raw_size"] = d.raw_size;
+  o["at"] = iso(d.at);
+  return o;
+}
+
 // "2026-01-02T03:04:05Z" or milliseconds since the epoch.
 std::optional<int64_t> parse_time_param(std::string_view s) {
   int64_t ms = 0;
@@ -170,6 +218,16 @@ bool role_in(Role r, std::initializer_list<Role> allowed) {
 
 Response forbidden(std::string_view what) {
   return api::error_response(403, "denied", fmt::format("your role may not {}", what));
+}
+
+Response not_found() {
+  return api::error_response(404, "not_found", "not found");
+}
+
+// May the caller's organisation see `org`? One it may not see is answered like a missing one.
+bool may_see(const constituency::Constituency& reg, const Caller& c, const std::string& org) {
+  auto vis = reg.visible_orgs(c.org_id);
+  return std::binary_search(vis.begin(), vis.end(), org);
 }
 
 void audit(ServerContext& ctx, const Caller& c, std::string action, std::string target, json::object detail) {
@@ -496,6 +554,82 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     audit(ctx, c, "key.create", "key:" + k->key.id, json::object{{"organisation", org}, {"role", store::to_string(*role)}});
     return api::json_response(201, json::object{{"id", k->key.id}, {"key", k->plaintext}, {"organisation", org},
                                                 {"role", store::to_string(*role)}});
+  });
+  add_authed(Method::get, "/api/v1/keys", [&ctx](Request& req, const Caller& c) {
+    if (c.role != Role::admin) return forbidden("list API keys");
+    std::string org(req.query("organisation").value_or(""));
+    if (org.empty()) org = c.org_id;
+    if (!may_see(*ctx.registry->get(), c, org)) return not_found();
+    auto keys = ctx.store->list_api_keys(org);
+    if (!keys.ok()) return fail(keys.error());
+    json::array items;
+    for (const auto& k : *keys) items.push_back(key_json(k));
+    return api::json_response(200, json::object{{"items", std::move(items)}});
+  });
+  add_authed(Method::del, "/api/v1/keys/{id}", [&ctx](Request& req, const Caller& c) {
+    if (c.role != Role::admin) return forbidden("revoke API keys");
+    std::string id(req.param("id"));
+    auto k = ctx.store->get_api_key(id);
+    if (!k.ok()) return fail(k.error());
+    if (!may_see(*ctx.registry->get(), c, k->org_id)) return not_found();
+    if (auto r = ctx.store->revoke_api_key(id); !r.ok()) return fail(r.error());
+    audit(ctx, c, "key.revoke", "key:" + id, json::object{{"organisation", k->org_id}});
+    auto revoked = ctx.store->get_api_key(id);
+    if (!revoked.ok()) return fail(revoked.error());
+    return api::json_response(200, key_json(*revoked));
+  });
+
+  // ---- Users (admins, for organisations they may see) ----
+  add_authed(Method::get, "/api/v1/users", [&ctx](Request& req, const Caller& c) {
+    if (c.role != Role::admin) return forbidden("list users");
+    std::string org(req.query("organisation").value_or(""));
+    if (org.empty()) org = c.org_id;
+    if (!may_see(*ctx.registry->get(), c, org)) return not_found();
+    auto users = ctx.store->list_users(org);
+    if (!users.ok()) return fail(users.error());
+    json::array items;
+    for (const auto& u : *users) items.push_back(user_json(u));
+    return api::json_response(200, json::object{{"items", std::move(items)}});
+  });
+  add_authed(Method::patch, "/api/v1/users/{username}", [&ctx](Request& req, const Caller& c) {
+    if (c.role != Role::admin) return forbidden("enable or disable users");
+    std::string name(req.param("username"));
+    auto u = ctx.store->get_user(name);
+    if (!u.ok()) return fail(u.error());
+    if (!may_see(*ctx.registry->get(), c, u->org_id)) return not_found();
+    auto b = body_object(req);
+    if (!b.ok()) return fail(b.error());
+    auto it = b->find("disabled");
+    if (it == b->end() || !it->value().is_bool())
+      return api::error_response(400, "malformed", "disabled: true or false is required");
+    bool disabled = it->value().as_bool();
+    // Nobody locks themself out: another admin has to do it.
+    if (disabled && c.actor == "user:" + name)
+      return api::error_response(409, "conflict", "you may not disable your own account; ask another admin");
+    auto changed = ctx.store->set_user_disabled(name, disabled);
+    if (!changed.ok()) return fail(changed.error());
+    audit(ctx, c, disabled ? "user.disable" : "user.enable", "user:" + name,
+          json::object{{"organisation", changed->org_id}});
+    return api::json_response(200, user_json(*changed));
+  });
+
+  // ---- Dead letters: records that could not be processed ----
+  add_authed(Method::get, "/api/v1/dead-letters", [&ctx](Request& req, const Caller& c) {
+    if (!role_in(c.role, {Role::admin, Role::analyst})) return forbidden("read dead letters");
+    auto lim = limit_param(req, 100);
+    if (!lim.ok()) return fail(lim.error());
+    auto reg = ctx.registry->get();
+    auto vis = reg->visible_orgs(c.org_id);
+    std::vector<std::string> visible(vis.begin(), vis.end());
+    // Records nobody could be attributed to are the national centre's.
+    if (c.org_id == reg->national_centre()) visible.emplace_back();
+    auto page = ctx.store->list_dead_letters(visible, *lim, req.query("cursor").value_or(""));
+    if (!page.ok()) return fail(page.error());
+    json::array items;
+    for (const auto& d : page->items) items.push_back(dead_letter_json(d));
+    json::object o{{"items", std::move(items)}};
+    o["next_cursor"] = page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
+    return api::json_response(200, o);
   });
 }
 

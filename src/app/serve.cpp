@@ -68,6 +68,7 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
     static const std::vector<std::string> known{"data_dir", "listen", "syslog_udp", "syslog_tcp", "syslog_address",
                                                 "tls_cert", "tls_key", "rules", "http_threads", "max_body_bytes",
                                                 "max_batch_records", "max_record_bytes", "dedup_window_s",
+                                                "correlation_tolerance_s", "correlation_idle_flush_s",
                                                 "session_ttl_s", "max_spool_lag_bytes", "syslog_source", "url_file"};
     (void)v;
     if (std::find(known.begin(), known.end(), std::string(k.str())) == known.end())
@@ -86,6 +87,8 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
   num("max_batch_records", cfg.max_batch_records, 1, 10'000'000);
   num("max_record_bytes", cfg.max_record_bytes, 256, int64_t{1} << 28);
   num("dedup_window_s", cfg.dedup_window_s, 0, int64_t{1} << 32);
+  num("correlation_tolerance_s", cfg.correlation_tolerance_s, 0, 86400);
+  num("correlation_idle_flush_s", cfg.correlation_idle_flush_s, 1, 86400);
   num("session_ttl_s", cfg.session_ttl_s, 60, int64_t{1} << 32);
   num("max_spool_lag_bytes", cfg.max_spool_lag_bytes, 1 << 20, int64_t{1} << 50);
   if (auto r = t["rules"]) {
@@ -267,6 +270,8 @@ int run_serve(ServeConfig cfg) {
 
   PipelineOptions po;
   po.warn.dedup_window_ms = cfg.dedup_window_s * 1000;
+  po.correlation_tolerance = std::chrono::seconds(cfg.correlation_tolerance_s);
+  po.correlation_idle_flush = std::chrono::seconds(cfg.correlation_idle_flush_s);
   Pipeline pipeline(**spool, **st, rules, registry, po, metrics);
   if (auto r = pipeline.start(); !r.ok()) {
     fmt::print(stderr, "lachan serve: pipeline: {}\n", r.error().message);

@@ -35,6 +35,8 @@ struct ServeConfig {
   std::size_t max_batch_records = 100'000;
   std::size_t max_record_bytes = 1u << 20;
   int64_t dedup_window_s = 3600;
+  int64_t correlation_tolerance_s = 30;    // out-of-order tolerance of correlation inputs (event time)
+  int64_t correlation_idle_flush_s = 5;    // an organisation quiet this long: its correlation windows close
   int64_t session_ttl_s = 12 * 3600;
   uint64_t max_spool_lag_bytes = 1ull << 30;  // the spool refuses appends beyond it: 503 + Retry-After
   // Syslog senders: network -> organisation. A sender in none of them is looked up in the
@@ -47,7 +49,8 @@ struct ServeConfig {
 
 // Reads a TOML file into `cfg` (keys as the flags: data_dir, listen, syslog_udp, syslog_tcp,
 // syslog_address, tls_cert, tls_key, rules, http_threads, max_body_bytes, max_batch_records,
-// max_record_bytes, dedup_window_s, session_ttl_s, max_spool_lag_bytes, [[syslog_source]] network/org).
+// max_record_bytes, dedup_window_s, correlation_tolerance_s, correlation_idle_flush_s, session_ttl_s,
+// max_spool_lag_bytes, [[syslog_source]] network/org).
 Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
 
 struct SyslogSource {

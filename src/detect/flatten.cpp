@@ -182,4 +182,12 @@ Result<void> Flattener::flatten(std::string_view json, Event& e) {
   return {};
 }
 
+std::optional<std::string> first_text(const Event& e, const std::vector<FieldId>& fields) {
+  for (FieldId f : fields) {
+    uint32_t i = e.first(f);
+    if (i != Event::kNone && e.value(i).kind != ValueKind::null) return std::string(e.value(i).text);
+  }
+  return std::nullopt;
+}
+
 }  // namespace lachan::detect

@@ -10,6 +10,7 @@
 
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
 
 #include "core/event.h"
@@ -46,5 +47,9 @@ class Flattener {
   std::string stripped_;  // name_ without spaces
   bool full_walk_ = false;
 };
+
+// The text of the first of `fields` the event has with a non-null value (correlation group-by
+// and value fields, where a rule's aliases may name several).
+std::optional<std::string> first_text(const Event& e, const std::vector<FieldId>& fields);
 
 }  // namespace lachan::detect

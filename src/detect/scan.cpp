@@ -92,18 +92,9 @@ class Scanner {
 
   ScanSummary run() {
     auto t0 = std::chrono::steady_clock::now();
-    // A correlation that only feeds other correlations reports nothing of its own, unless one
-    // of them sets `generate`.
     const auto& corrs = rs_.correlations();
     emit_corr_.assign(corrs.size(), true);
-    std::vector<bool> generated(corrs.size(), false);
-    for (uint32_t c = 0; c < corrs.size(); ++c)
-      for (uint32_t pos = 0; pos < corrs[c].rules.size(); ++pos)
-        if (auto up = engine_.upstream(c, pos)) {
-          emit_corr_[*up] = false;
-          if (corrs[c].generate) generated[*up] = true;
-        }
-    for (uint32_t c = 0; c < corrs.size(); ++c) emit_corr_[c] = emit_corr_[c] || generated[c];
+    for (uint32_t c = 0; c < corrs.size(); ++c) emit_corr_[c] = engine_.reports(c);
     size_t nthreads = std::max<size_t>(1, opt_.threads);
     std::vector<std::thread> pool;
     if (nthreads > 1)
@@ -383,14 +374,6 @@ class Scanner {
 
   friend struct Worker;
 };
-
-std::optional<std::string> first_text(const Event& e, const std::vector<FieldId>& fields) {
-  for (FieldId f : fields) {
-    uint32_t i = e.first(f);
-    if (i != Event::kNone && e.value(i).kind != ValueKind::null) return std::string(e.value(i).text);
-  }
-  return std::nullopt;
-}
 
 BatchResult Scanner::Worker::process(Scanner& s, Task t) {
   BatchResult r;

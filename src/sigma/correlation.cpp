@@ -683,6 +683,15 @@ CorrelationEngine::CorrelationEngine(std::vector<CorrelationRule> rules, int64_t
   for (size_t i = 0; i < n; ++i) early_[i] = rules_[i].fires_early();
   upstream_ = resolve_upstream(rules_, nullptr);
   topo_ = topo_order(upstream_, nullptr);
+  reports_.assign(n, true);
+  std::vector<bool> generated(n, false);
+  for (uint32_t y = 0; y < n; ++y)
+    for (int32_t x : upstream_[y])
+      if (x >= 0) {
+        reports_[static_cast<size_t>(x)] = false;
+        if (rules_[y].generate) generated[static_cast<size_t>(x)] = true;
+      }
+  for (size_t i = 0; i < n; ++i) reports_[i] = reports_[i] || generated[i];
   downstream_.resize(n);
   due_.resize(n);
   for (uint32_t y = 0; y < n; ++y) {

@@ -214,6 +214,11 @@ class CorrelationEngine {
   const std::vector<CorrelationRule>& rules() const noexcept { return rules_; }
   // The correlation fed internally at (correlation, pos), if that reference names one.
   std::optional<uint32_t> upstream(uint32_t correlation, uint32_t pos) const;
+  // Whether a correlation's hits are reported: not when it only feeds other correlations,
+  // unless one of those sets `generate`.
+  bool reports(uint32_t correlation) const noexcept {
+    return correlation < reports_.size() && reports_[correlation];
+  }
   int64_t watermark() const noexcept;
 
   struct Group;
@@ -233,6 +238,7 @@ class CorrelationEngine {
   CorrelationLimits limits_;
   CorrelationStats stats_;
   std::vector<bool> early_;                                   // per correlation
+  std::vector<bool> reports_;                                 // per correlation
   std::vector<uint32_t> topo_;                                // evaluation order
   std::vector<std::vector<int32_t>> upstream_;                // [corr][pos] -> corr or -1
   std::vector<std::vector<Feed>> downstream_;                 // [corr] -> feeds

@@ -58,6 +58,7 @@ struct ApiKey {
   std::string label;
   TimeMs created = 0;
   bool revoked = false;
+  TimeMs revoked_at = 0;  // when it was first revoked; 0 while it is not
 };
 
 struct User {
@@ -65,9 +66,9 @@ struct User {
   std::string org_id;
   Role role = Role::viewer;
   std::string display_name;
-  std::string password_hash;  // Argon2id encoded string
+  std::string password_hash;  // Argon2id encoded string; empty where a read leaves it out
   TimeMs created = 0;
-  bool disabled = false;
+  bool disabled = false;  // a disabled user can neither log in nor use a session
 };
 
 // Who is asking. Every query of warnings, organisations and audit entries is filtered by it.

@@ -159,10 +159,12 @@ class Store {
   // The caller ("key:<id>") a plaintext key stands for; denied for a malformed, unknown or revoked
   // key (one answer for all three). The secret's hash is compared in constant time.
   virtual Result<Caller> authenticate_api_key(std::string_view plaintext) = 0;
-  // not_found for an unknown id; revoking twice is fine.
+  // not_found for an unknown id; revoking twice is fine (revoked_at keeps the first time).
   virtual Result<void> revoke_api_key(std::string_view id) = 0;
   // The organisation's keys (revoked ones included), ordered by creation.
   virtual Result<std::vector<ApiKey>> list_api_keys(std::string_view org_id) = 0;
+  // The key with this id, revoked or not; not_found for an unknown id.
+  virtual Result<ApiKey> get_api_key(std::string_view id) = 0;
 
   // ---- Users and sessions ----
   // conflict when the username exists, not_found when the organisation does not; the password is
@@ -181,6 +183,15 @@ class Store {
   virtual Result<void> delete_session(std::string_view token) = 0;
   // Removes sessions expired at now; returns how many.
   virtual Result<std::int64_t> purge_expired_sessions(TimeMs now) = 0;
+  // Reads of users never return the password hash (password_hash is left empty).
+  // The user with this name; not_found for an unknown one.
+  virtual Result<User> get_user(std::string_view username) = 0;
+  // The organisation's users, disabled ones included, ordered by username.
+  virtual Result<std::vector<User>> list_users(std::string_view org_id) = 0;
+  // Disables or enables a user and returns it as changed; disabling also deletes all of the
+  // user's sessions, in the same transaction. Setting the state it has already is fine.
+  // not_found for an unknown user.
+  virtual Result<User> set_user_disabled(std::string_view username, bool disabled) = 0;
 
   // ---- Warnings (the pipeline's writer) ----
   // In ONE transaction: each upsert in order is merged into the newest warning with the same

@@ -141,7 +141,8 @@ def test_setup():
     cfg = os.path.join(d, "serve.toml")
     with open(cfg, "w") as f:
         f.write('[[syslog_source]]\nnetwork = "127.0.0.0/8"\norg = "cong-dvc-da-nang"\n')
-    S["srv"] = start_server(d, ["--syslog-tcp", "0", "--syslog-udp", "0", "--max-body-bytes", "1048576"], cfg)
+    S["srv"] = start_server(d, ["--syslog-tcp", "0", "--syslog-udp", "0", "--max-body-bytes", "1048576",
+                                 "--correlation-idle-flush", "1"], cfg)
     check("syslog_tcp" in S["srv"] and "syslog_udp" in S["srv"], f"no syslog ports in url file: {S['srv']}")
 
 
@@ -287,6 +288,179 @@ def test_syslog():
     check(st == 404, f"A sees B's syslog warning: {st}")
 
 
+def test_correlation():
+    """SSH brute force (an event_count correlation): per organisation, never across two."""
+    srv, k = S["srv"], S["keys"]
+    brute = "f4708421-8ebb-4db7-bde3-790829b274bb"
+
+    def lines(start, n):
+        return "".join(f"<38>1 2026-01-01T10:{(start + i) * 5 // 60:02d}:{(start + i) * 5 % 60:02d}Z e2e-jump01 sshd "
+                       f"{4000 + start + i} - - Failed password for root from 198.51.100.7 port {50000 + i} ssh2\n"
+                       for i in range(n))
+    # Six failures at A and six at B on a host of the same name: ten are needed, and A's and B's
+    # events never meet in one window.
+    for org in (A, B):
+        st, d = ingest(srv, k[(org, "reporter")], lines(0, 6), source="syslog")
+        check(st == 200 and d["accepted"] == 6, f"syslog over HTTP for {org}: {st} {d}")
+    st, d = ingest(srv, k[(A, "reporter")], lines(6, 6), source="syslog")
+    check(st == 200 and d["accepted"] == 6, f"second syslog batch: {st} {d}")
+
+    def found(key):
+        return [w for w in get_all(srv, key, f"rule={brute}")
+                if any(e.get("value") == "e2e-jump01" for e in w.get("entities", []))]
+    ws = poll(lambda: found(k[(A, "viewer")]), "the brute-force correlation warning of A")
+    check(len(ws) == 1, f"one correlation warning expected: {ws}")
+    w = ws[0]
+    check(w["organisation"] == A and w["severity"] == "high", f"correlation warning: {w}")
+    check("attack.t1110.001" in w["tags"], f"tags: {w['tags']}")
+    st, full = req(srv, "GET", f"/api/v1/warnings/{w['id']}", k[(A, "viewer")], tmpl="/api/v1/warnings/{id}")
+    check(st == 200 and len(full["evidence"]) == 10, f"evidence of the correlation: {st} {full.get('evidence')}")
+    check(all("Failed password" in json.dumps(e) for e in full["evidence"]), "evidence events are the failures")
+    # A's flush and B's happen together (B went quiet first): B has none, and cannot see A's.
+    check(found(k[(B, "viewer")]) == [], "B got a correlation warning from six failures (or from A's)")
+    st, _ = req(srv, "GET", f"/api/v1/warnings/{w['id']}", k[(B, "admin")])
+    check(st == 404, f"B reads A's correlation warning: {st}")
+    check(any(x["id"] == w["id"] for x in found(k[("ncsc", "admin")])), "the national centre sees it")
+
+
+def login(srv, user, password):
+    st, d = req(srv, "POST", "/api/v1/auth/login", body={"username": user, "password": password}, tmpl="/api/v1/auth/login")
+    return st, (d or {}).get("token") if st == 200 else None
+
+
+def audited(srv, key, action, target):
+    st, d = req(srv, "GET", f"/api/v1/audit?action={action}&limit=500", key, tmpl="/api/v1/audit")
+    return st == 200 and any(e["target"] == target for e in d["items"])
+
+
+def test_admin():
+    """Keys, users and dead letters: admin only (dead letters: analysts too), scoped like everything else."""
+    srv, k, d = S["srv"], S["keys"], S["dir"]
+    ka, kb, kn = k[(A, "admin")], k[(B, "admin")], k[("ncsc", "admin")]
+
+    # Keys: listed for the own organisation without secrets, revoked, refused from then on.
+    st, nk = req(srv, "POST", "/api/v1/keys", ka, {"role": "viewer", "label": "to revoke"}, tmpl="/api/v1/keys")
+    check(st == 201, f"create key: {st} {nk}")
+    nid = nk["id"]
+    check(req(srv, "GET", "/api/v1/me", nk["key"])[0] == 200, "the new key does not work")
+    for q in ("", f"?organisation={A}"):
+        st, lst = req(srv, "GET", "/api/v1/keys" + q, ka, tmpl="/api/v1/keys")
+        check(st == 200, f"list keys{q}: {st} {lst}")
+        ids = {x["id"] for x in lst["items"]}
+        check({nid, ka.split("_")[1]} <= ids, f"list keys{q} lacks the new or the caller's key: {ids}")
+        check(all(x["organisation"] == A for x in lst["items"]), f"list keys{q} has other orgs: {lst}")
+        check(all(set(x) <= {"id", "organisation", "role", "label", "created", "revoked", "revoked_at"} for x in lst["items"]),
+              f"list keys{q} shows more than it should: {lst['items'][0]}")
+        check(nk["key"].split("_")[2] not in json.dumps(lst), "list keys shows a secret")
+    st, lst = req(srv, "GET", "/api/v1/keys", kn, tmpl="/api/v1/keys")
+    check(st == 200 and kn.split("_")[1] in {x["id"] for x in lst["items"]}, f"ncsc lists its keys: {st} {lst}")
+
+    # Other roles: 403. An admin of B: 404 for A's key and users, exactly as for missing ones.
+    for role in ROLES[1:]:
+        kr = k[(A, role)]
+        for m, p, body, tmpl in [("GET", "/api/v1/keys", None, "/api/v1/keys"),
+                                 ("DELETE", f"/api/v1/keys/{nid}", None, "/api/v1/keys/{id}"),
+                                 ("GET", "/api/v1/users", None, "/api/v1/users"),
+                                 ("PATCH", "/api/v1/users/alice", {"disabled": True}, "/api/v1/users/{username}")]:
+            st, r = req(srv, m, p, kr, body, tmpl=tmpl)
+            check(st == 403, f"A {role} {m} {p}: expected 403, got {st} {r}")
+        if role != "analyst":
+            st, r = req(srv, "GET", "/api/v1/dead-letters", kr, tmpl="/api/v1/dead-letters")
+            check(st == 403, f"A {role} dead letters: expected 403, got {st} {r}")
+    for m, p, body, key, tmpl in [("GET", f"/api/v1/keys?organisation={A}", None, kb, "/api/v1/keys"),
+                                  ("DELETE", f"/api/v1/keys/{nid}", None, kb, "/api/v1/keys/{id}"),
+                                  ("DELETE", "/api/v1/keys/nosuchkey000", None, ka, "/api/v1/keys/{id}"),
+                                  ("GET", f"/api/v1/users?organisation={A}", None, kb, "/api/v1/users"),
+                                  ("GET", "/api/v1/users?organisation=no-such-org", None, ka, "/api/v1/users"),
+                                  ("PATCH", "/api/v1/users/alice", {"disabled": True}, kb, "/api/v1/users/{username}"),
+                                  ("PATCH", "/api/v1/users/nobody", {"disabled": True}, ka, "/api/v1/users/{username}")]:
+        st, r = req(srv, m, p, key, body, tmpl=tmpl)
+        check(st == 404 and r["error"]["message"] == "not found", f"{m} {p}: expected a plain 404, got {st} {r}")
+    check(req(srv, "GET", "/api/v1/me", nk["key"])[0] == 200, "B's attempt revoked A's key")
+    check(login(srv, "alice", "s3cret-pass")[0] == 200, "B's attempt disabled A's user")
+
+    st, rk = req(srv, "DELETE", f"/api/v1/keys/{nid}", ka, tmpl="/api/v1/keys/{id}")
+    check(st == 200 and rk["id"] == nid and rk["revoked"] is True and rk.get("revoked_at"), f"revoke: {st} {rk}")
+    for p in ("/api/v1/me", "/api/v1/warnings"):
+        st, r = req(srv, "GET", p, nk["key"], tmpl=p)
+        check(st == 401, f"revoked key GET {p}: expected 401, got {st} {r}")
+    st, lst = req(srv, "GET", "/api/v1/keys", ka, tmpl="/api/v1/keys")
+    check([x["revoked"] for x in lst["items"] if x["id"] == nid] == [True], f"listed as not revoked: {lst}")
+    check(audited(srv, ka, "key.revoke", f"key:{nid}"), "key.revoke not audited")
+
+    # The CLI: list, revoke, and unknown ids refused.
+    out = cli("key", "list", "--data-dir", d, "--org", A)
+    check(any(nid in l and "revoked" in l for l in out.splitlines()), f"key list: {out}")
+    kc = cli("key", "create", "--data-dir", d, "--org", B, "--role", "viewer")
+    check(req(srv, "GET", "/api/v1/me", kc)[0] == 200, "a CLI key does not work")
+    cli("key", "revoke", "--data-dir", d, kc.split("_")[1])
+    check(req(srv, "GET", "/api/v1/me", kc)[0] == 401, "a key revoked with the CLI still works")
+    for args in (["key", "revoke", "nosuchkey000"], ["key", "list", "--org", "no-such-org"],
+                 ["user", "disable", "nobody"], ["user", "enable", "nobody"]):
+        r = subprocess.run([BIN, *args[:2], "--data-dir", d, *args[2:]], capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and r.stderr.strip(), f"lachan {' '.join(args)}: rc {r.returncode}, stderr {r.stderr!r}")
+
+    # Users: listed, disabled (their sessions end, their logins fail), enabled again.
+    cli("user", "add", "--data-dir", d, "--username", "bob", "--org", A, "--role", "responder", "--password", "bob-pass-123")
+    cli("user", "add", "--data-dir", d, "--username", "adam", "--org", A, "--role", "admin", "--password", "adam-pass-123")
+    st, ul = req(srv, "GET", "/api/v1/users", ka, tmpl="/api/v1/users")
+    check(st == 200, f"list users: {st} {ul}")
+    names = [u["username"] for u in ul["items"]]
+    check(names == sorted(names) and {"alice", "bob", "adam"} <= set(names), f"users: {names}")
+    check(all(u["organisation"] == A and u["disabled"] is False for u in ul["items"]), f"users: {ul}")
+    check("argon2" not in json.dumps(ul) and not any("password" in f for u in ul["items"] for f in u), "users show a password")
+    st, tb = login(srv, "bob", "bob-pass-123")
+    check(st == 200 and tb, f"bob login: {st}")
+    st, tadam = login(srv, "adam", "adam-pass-123")
+    check(st == 200 and tadam, f"adam login: {st}")
+    st, r = req(srv, "PATCH", "/api/v1/users/adam", tadam, {"disabled": True}, tmpl="/api/v1/users/{username}")
+    check(st == 409, f"an admin disabling themself: expected 409, got {st} {r}")
+    st, r = req(srv, "PATCH", "/api/v1/users/bob", tadam, {"disabled": "yes"}, tmpl="/api/v1/users/{username}")
+    check(st == 400, f"disabled: \"yes\": expected 400, got {st} {r}")
+    st, u = req(srv, "PATCH", "/api/v1/users/bob", tadam, {"disabled": True}, tmpl="/api/v1/users/{username}")
+    check(st == 200 and u["username"] == "bob" and u["disabled"] is True, f"disable bob: {st} {u}")
+    st, r = req(srv, "GET", "/api/v1/me", tb, tmpl="/api/v1/me")
+    check(st == 401, f"disabled bob's session: expected 401, got {st} {r}")
+    check(login(srv, "bob", "bob-pass-123")[0] == 401, "disabled bob can log in")
+    st, ul = req(srv, "GET", "/api/v1/users", ka, tmpl="/api/v1/users")
+    check([u["disabled"] for u in ul["items"] if u["username"] == "bob"] == [True], f"bob listed as enabled: {ul}")
+    st, u = req(srv, "PATCH", "/api/v1/users/bob", ka, {"disabled": False}, tmpl="/api/v1/users/{username}")
+    check(st == 200 and u["disabled"] is False, f"enable bob: {st} {u}")
+    st, tb2 = login(srv, "bob", "bob-pass-123")
+    check(st == 200 and req(srv, "GET", "/api/v1/me", tb2)[0] == 200, f"enabled bob cannot log in: {st}")
+    check(req(srv, "GET", "/api/v1/me", tb)[0] == 401, "the session ended by disabling came back")
+    check(audited(srv, ka, "user.disable", "user:bob") and audited(srv, ka, "user.enable", "user:bob"),
+          "user.disable / user.enable not audited")
+    cli("user", "disable", "--data-dir", d, "bob")
+    check(login(srv, "bob", "bob-pass-123")[0] == 401 and req(srv, "GET", "/api/v1/me", tb2)[0] == 401,
+          "bob still works after lachan user disable")
+    cli("user", "enable", "--data-dir", d, "bob")
+    check(login(srv, "bob", "bob-pass-123")[0] == 200, "bob cannot log in after lachan user enable")
+
+    # Dead letters: a syslog message from B (127.0.0.1) with more CEF fields than a record may have.
+    marker = f"dead-letter-{time.time_ns()}"
+    msg = f"<13>Jan  1 00:00:00 {marker} app: CEF:0|v|p|1|sig|name|5|" + " ".join(f"k{i}=1" for i in range(4200))
+    with socket.create_connection(("127.0.0.1", srv["syslog_tcp"]), timeout=10) as sock:
+        sock.sendall(msg.encode() + b"\n")
+
+    def dead(key):
+        st, r = req(srv, "GET", "/api/v1/dead-letters?limit=500", key, tmpl="/api/v1/dead-letters")
+        check(st == 200, f"dead letters: {st} {r}")
+        return r["items"]
+    mine = poll(lambda: [x for x in dead(k[(B, "analyst")]) if marker in x["raw"]], "the dead letter")
+    check(len(mine) == 1 and mine[0]["organisation"] == B and mine[0]["source"] == "syslog" and mine[0]["reason"]
+          and mine[0]["at"] and mine[0]["raw_size"] == len(msg), f"dead letter: {str(mine)[:300]}")
+    check(any(marker in x["raw"] for x in dead(kn)), "the national centre does not see B's dead letter")
+    check(all(x["organisation"] != B and marker not in x["raw"] for x in dead(ka)), "A sees B's dead letters")
+    st, page = req(srv, "GET", "/api/v1/dead-letters?limit=1", kn, tmpl="/api/v1/dead-letters")
+    check(st == 200 and len(page["items"]) == 1, f"dead letters limit=1: {st} {page}")
+    if page["next_cursor"]:
+        st, nxt = req(srv, "GET", f"/api/v1/dead-letters?limit=1&cursor={page['next_cursor']}", kn, tmpl="/api/v1/dead-letters")
+        check(st == 200 and all(x["id"] < page["items"][0]["id"] for x in nxt["items"]), f"next page: {st} {nxt}")
+    st, r = req(srv, "GET", "/api/v1/dead-letters?cursor=bogus", kn, tmpl="/api/v1/dead-letters")
+    check(st == 400, f"bad cursor: expected 400, got {st} {r}")
+
+
 def resolve(doc, node):
     while isinstance(node, dict) and "$ref" in node:
         cur = doc
@@ -347,7 +521,7 @@ def test_openapi():
     check(n > 20, f"only {n} responses validated")
     wid, ka = S["a_ids"][0], k[("ncsc", "admin")]
     for tmpl, ops in doc["paths"].items():
-        path = tmpl.replace("{id}", A if "organisations" in tmpl else str(wid))
+        path = tmpl.replace("{id}", A if "organisations" in tmpl else str(wid)).replace("{username}", "alice")
         for m in ops:
             if m not in ("get", "post", "patch"):
                 continue
@@ -411,7 +585,7 @@ def test_sigterm():
 
 
 TESTS = [test_setup, test_ingest, test_tenancy, test_bad_lines, test_gzip_and_limit, test_dedup, test_workflow,
-         test_auth, test_syslog, test_openapi, test_health_metrics, test_crash_durability, test_sigterm]
+         test_auth, test_syslog, test_correlation, test_admin, test_openapi, test_health_metrics, test_crash_durability, test_sigterm]
 
 
 def main():

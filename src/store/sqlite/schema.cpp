@@ -131,6 +131,9 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_org ON dead_letters(org_id, id);
 )sql"},
+    {2, R"sql(
+ALTER TABLE api_keys ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

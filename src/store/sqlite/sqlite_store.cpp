@@ -9,6 +9,8 @@
 #include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <variant>
 
 #include <boost/json.hpp>
@@ -78,7 +80,7 @@ Result<Organisation> read_org(const Stmt& s) {
   return o;
 }
 
-constexpr const char* kKeyCols = "id, org_id, role, secret_hash, label, created, revoked";
+constexpr const char* kKeyCols = "id, org_id, role, secret_hash, label, created, revoked, revoked_at";
 
 Result<ApiKey> read_key(const Stmt& s) {
   ApiKey k;
@@ -91,7 +93,24 @@ Result<ApiKey> read_key(const Stmt& s) {
   k.label = s.text(4);
   k.created = s.i64(5);
   k.revoked = s.i64(6) != 0;
+  k.revoked_at = s.i64(7);
   return k;
+}
+
+// Never the password hash: nothing that lists or changes users needs it.
+constexpr const char* kUserCols = "username, org_id, role, display_name, created, disabled";
+
+Result<User> read_user(const Stmt& s) {
+  User u;
+  u.username = s.text(0);
+  u.org_id = s.text(1);
+  auto role = parse_role(s.text(2));
+  if (!role) return corrupt("user role");
+  u.role = *role;
+  u.display_name = s.text(3);
+  u.created = s.i64(4);
+  u.disabled = s.i64(5) != 0;
+  return u;
 }
 
 #define LS_WARNING_COLS                                                                                       \
@@ -431,10 +450,13 @@ class SqliteStore final : public Store {
   }
 
   Result<void> revoke_api_key(std::string_view id) override {
+    TimeMs now = clock_();
     std::lock_guard lock(write_mu_);
     if (!writer_) return closed_error();
-    LS_TRY(q, writer_->cached("UPDATE api_keys SET revoked = 1 WHERE id = ?"));
-    q->bind(1, id);
+    // Revoking again keeps the first time.
+    LS_TRY(q, writer_->cached("UPDATE api_keys SET revoked = 1, "
+                              "revoked_at = CASE WHEN revoked = 0 THEN ? ELSE revoked_at END WHERE id = ?"));
+    q->bind_all(now, id);
     LS_CHECK(q->run());
     if (writer_->changes() == 0) return make_error(Errc::not_found, "no api key " + std::string(id));
     return {};
@@ -454,6 +476,16 @@ class SqliteStore final : public Store {
       out.push_back(std::move(k));
     }
     return out;
+  }
+
+  Result<ApiKey> get_api_key(std::string_view id) override {
+    LS_TRY(db, readers_.acquire());
+    static const std::string sql = std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE id = ?";
+    LS_TRY(q, db->cached(sql.c_str()));
+    q->bind(1, id);
+    LS_TRY(row, q->step());
+    if (!row) return make_error(Errc::not_found, "no api key " + std::string(id));
+    return read_key(*q);
   }
 
   // ---- Users and sessions ----
@@ -546,6 +578,48 @@ class SqliteStore final : public Store {
     return static_cast<std::int64_t>(writer_->changes());
   }
 
+  Result<User> get_user(std::string_view username) override {
+    LS_TRY(db, readers_.acquire());
+    return user_by_name(*db, username);
+  }
+
+  Result<std::vector<User>> list_users(std::string_view org_id) override {
+    LS_TRY(db, readers_.acquire());
+    static const std::string sql =
+        std::string("SELECT ") + kUserCols + " FROM users WHERE org_id = ? ORDER BY username";
+    LS_TRY(q, db->cached(sql.c_str()));
+    q->bind(1, org_id);
+    std::vector<User> out;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      LS_TRY(u, read_user(*q));
+      out.push_back(std::move(u));
+    }
+    return out;
+  }
+
+  Result<User> set_user_disabled(std::string_view username, bool disabled) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    Db& db = *writer_;
+    LS_TRY(tx, Transaction::begin(db, true));
+    {
+      LS_TRY(q, db.cached("UPDATE users SET disabled = ? WHERE username = ?"));
+      q->bind_all(static_cast<std::int64_t>(disabled ? 1 : 0), username);
+      LS_CHECK(q->run());
+      if (db.changes() == 0) return make_error(Errc::not_found, "no user " + std::string(username));
+    }
+    if (disabled) {
+      LS_TRY(q, db.cached("DELETE FROM sessions WHERE username = ?"));
+      q->bind(1, username);
+      LS_CHECK(q->run());
+    }
+    LS_TRY(u, user_by_name(db, username));
+    LS_CHECK(tx.commit());
+    return std::move(u);
+  }
+
   // ---- Warnings: the pipeline's writer ----
 
   Result<std::vector<UpsertOutcome>> apply_warnings(const std::vector<WarningUpsert>& upserts,
@@ -571,6 +645,19 @@ class SqliteStore final : public Store {
     LS_TRY(checkpoint, db.cached("INSERT INTO checkpoints (consumer, position) VALUES (?,?) "
                                  "ON CONFLICT (consumer) DO UPDATE SET position = excluded.position"));
 
+    // Open warnings touched by this batch, merged in memory and written once at the end: a batch
+    // where many detections share a dedup key costs one UPDATE per key, not one per detection.
+    struct Open {
+      std::int64_t id = 0;
+      TimeMs first = 0, last = 0;
+      std::int64_t count = 0, severity = 0;
+      std::vector<std::string> evidence;
+      std::string evidence_json;  // as stored, parsed only when evidence is added
+      bool parsed = false, dirty = false;
+    };
+    std::vector<Open> open;
+    std::unordered_map<std::string_view, std::size_t> by_key;  // dedup key -> newest entry in `open`
+
     std::vector<UpsertOutcome> out;
     out.reserve(upserts.size());
     for (std::size_t i = 0; i < upserts.size(); ++i) {
@@ -583,35 +670,49 @@ class SqliteStore final : public Store {
       }
       TimeMs horizon = w.first_seen >= std::numeric_limits<TimeMs>::min() + window ? w.first_seen - window
                                                                                    : std::numeric_limits<TimeMs>::min();
-      find->reset();
-      find->bind_all(w.dedup_key, horizon);
-      LS_TRY(found, find->step());
-      if (found) {
-        std::int64_t id = find->i64(0);
-        TimeMs first = std::min(find->i64(1), w.first_seen);
-        TimeMs last = std::max(find->i64(2), w.last_seen);
-        std::int64_t count = find->i64(3) + w.count;
-        std::int64_t severity = std::max(find->i64(4), static_cast<std::int64_t>(w.severity));
-        std::string evidence = find->text(5);
+      // The newest open warning of this key: from this batch when it is recent enough (the stored
+      // row is then older still, so the store cannot have a better one), else from the store.
+      std::optional<std::size_t> hit;
+      if (auto it = by_key.find(w.dedup_key); it != by_key.end() && open[it->second].last >= horizon) {
+        hit = it->second;
+      } else {
         find->reset();
+        find->bind_all(w.dedup_key, horizon);
+        LS_TRY(found, find->step());
+        if (found) {
+          Open o;
+          o.id = find->i64(0);
+          o.first = find->i64(1);
+          o.last = find->i64(2);
+          o.count = find->i64(3);
+          o.severity = find->i64(4);
+          o.evidence_json = find->text(5);
+          hit = open.size();
+          open.push_back(std::move(o));
+          by_key[w.dedup_key] = *hit;
+        }
+        find->reset();
+      }
+      if (hit) {
+        Open& o = open[*hit];
+        o.first = std::min(o.first, w.first_seen);
+        o.last = std::max(o.last, w.last_seen);
+        o.count += w.count;
+        o.severity = std::max(o.severity, static_cast<std::int64_t>(w.severity));
         if (!w.evidence.empty()) {
-          std::vector<std::string> kept;
-          if (!from_json(evidence, kept)) return corrupt("warning evidence");
-          if (kept.size() < kMaxEvidence) {
-            for (const auto& e : w.evidence) {
-              if (kept.size() >= kMaxEvidence) break;
-              kept.push_back(e);
-            }
-            evidence = to_json(kept);
+          if (!o.parsed) {
+            if (!from_json(o.evidence_json, o.evidence)) return corrupt("warning evidence");
+            o.parsed = true;
+          }
+          for (const auto& e : w.evidence) {
+            if (o.evidence.size() >= kMaxEvidence) break;
+            o.evidence.push_back(e);
           }
         }
-        update->reset();
-        update->bind_all(first, last, count, severity, evidence, now, id);
-        LS_CHECK(update->run());
-        out.push_back({id, false});
+        o.dirty = true;
+        out.push_back({o.id, false});
         continue;
       }
-      find->reset();
       std::vector<std::string> evidence(w.evidence.begin(),
                                         w.evidence.begin() + std::min(w.evidence.size(), kMaxEvidence));
       std::vector<std::string> routes = w.routed_to;
@@ -632,7 +733,24 @@ class SqliteStore final : public Store {
         sector->bind_all(id, s);
         LS_CHECK(sector->run());
       }
+      Open o;
+      o.id = id;
+      o.first = w.first_seen;
+      o.last = w.last_seen;
+      o.count = w.count;
+      o.severity = static_cast<std::int64_t>(w.severity);
+      o.evidence = std::move(evidence);
+      o.parsed = true;
+      by_key[w.dedup_key] = open.size();
+      open.push_back(std::move(o));
       out.push_back({id, true});
+    }
+    for (const Open& o : open) {
+      if (!o.dirty) continue;
+      update->reset();
+      update->bind_all(o.first, o.last, o.count, o.severity, o.parsed ? to_json(o.evidence) : o.evidence_json, now,
+                       o.id);
+      LS_CHECK(update->run());
     }
     checkpoint->bind_all(cp.consumer, static_cast<std::int64_t>(cp.offset));
     LS_CHECK(checkpoint->run());
@@ -921,6 +1039,16 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // The user (without the password hash), else not_found. Runs on whichever connection is given.
+  Result<User> user_by_name(Db& db, std::string_view username) {
+    static const std::string sql = std::string("SELECT ") + kUserCols + " FROM users WHERE username = ?";
+    LS_TRY(q, db.cached(sql.c_str()));
+    q->bind(1, username);
+    LS_TRY(row, q->step());
+    if (!row) return make_error(Errc::not_found, "no user " + std::string(username));
+    return read_user(*q);
+  }
+
   // The warning if the caller may see it, else not_found. Runs on whichever connection is given.
   Result<Warning> visible_warning(Db& db, const Caller& caller, std::int64_t id) {
     LS_TRY(q, db.cached("SELECT " LS_WARNING_COLS

@@ -137,6 +137,39 @@ TEST_P(StoreTest, RevokedKeyIsDenied) {
   EXPECT_TRUE(store().list_api_keys("other")->empty());
 }
 
+TEST_P(StoreTest, ApiKeyIsFoundByIdAndKeepsItsFirstRevocationTime) {
+  ASSERT_TRUE(store().upsert_organisations({org("evn")}));
+  auto k = store().create_api_key("evn", Role::analyst, "soc");
+  ASSERT_TRUE(k) << k.error().message;
+  auto got = store().get_api_key(k->key.id);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->id, k->key.id);
+  EXPECT_EQ(got->org_id, "evn");
+  EXPECT_EQ(got->role, Role::analyst);
+  EXPECT_EQ(got->label, "soc");
+  EXPECT_EQ(got->created, kT0);
+  EXPECT_EQ(got->secret_hash, k->key.secret_hash);
+  EXPECT_FALSE(got->revoked);
+  EXPECT_EQ(got->revoked_at, 0);
+
+  now_ = kT0 + 5 * kMinute;
+  ASSERT_TRUE(store().revoke_api_key(k->key.id));
+  now_ = kT0 + 9 * kMinute;
+  ASSERT_TRUE(store().revoke_api_key(k->key.id));
+  got = store().get_api_key(k->key.id);
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(got->revoked);
+  EXPECT_EQ(got->revoked_at, kT0 + 5 * kMinute);
+  auto listed = store().list_api_keys("evn");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].revoked_at, kT0 + 5 * kMinute);
+
+  auto unknown = store().get_api_key("nosuchkey000");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
+
 TEST_P(StoreTest, KeyForUnknownOrganisationIsNotFound) {
   auto k = store().create_api_key("nope", Role::admin, "x");
   ASSERT_FALSE(k);
@@ -222,6 +255,81 @@ TEST_P(StoreTest, PurgeRemovesOnlyExpiredSessions) {
   EXPECT_EQ(*n, 1);
   EXPECT_TRUE(store().authenticate_session(*long_lived, kT0 + 2 * kMinute));
   EXPECT_FALSE(store().authenticate_session(*short_lived, kT0));  // gone, not just expired
+}
+
+TEST_P(StoreTest, UsersAreListedByNameWithoutPasswordHashes) {
+  ASSERT_TRUE(store().upsert_organisations({org("vncert"), org("evn")}));
+  ASSERT_TRUE(store().add_user("minh", "vncert", Role::admin, "Lê Minh", "pw-minh"));
+  now_ = kT0 + kMinute;
+  ASSERT_TRUE(store().add_user("an", "vncert", Role::viewer, "Phạm An", "pw-an"));
+  ASSERT_TRUE(store().add_user("binh", "evn", Role::analyst, "", "pw-binh"));
+  auto users = store().list_users("vncert");
+  ASSERT_TRUE(users) << users.error().message;
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[0].username, "an");
+  EXPECT_EQ((*users)[0].role, Role::viewer);
+  EXPECT_EQ((*users)[0].display_name, "Phạm An");
+  EXPECT_EQ((*users)[0].created, kT0 + kMinute);
+  EXPECT_EQ((*users)[1].username, "minh");
+  EXPECT_EQ((*users)[1].role, Role::admin);
+  EXPECT_EQ((*users)[1].created, kT0);
+  for (const auto& u : *users) {
+    EXPECT_EQ(u.org_id, "vncert");
+    EXPECT_FALSE(u.disabled);
+    EXPECT_TRUE(u.password_hash.empty());
+  }
+  EXPECT_TRUE(store().list_users("nope")->empty());
+
+  auto one = store().get_user("binh");
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->org_id, "evn");
+  EXPECT_EQ(one->role, Role::analyst);
+  EXPECT_TRUE(one->password_hash.empty());
+  auto unknown = store().get_user("nobody");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
+
+TEST_P(StoreTest, DisabledUserCannotLogInNorUseASessionUntilEnabled) {
+  ASSERT_TRUE(store().upsert_organisations({org("vncert")}));
+  ASSERT_TRUE(store().add_user("lan", "vncert", Role::analyst, "", "pw-lan"));
+  ASSERT_TRUE(store().add_user("minh", "vncert", Role::analyst, "", "pw-minh"));
+  auto session = store().create_session("lan", 60 * kMinute);
+  auto other = store().create_session("minh", 60 * kMinute);
+  ASSERT_TRUE(session && other);
+  ASSERT_TRUE(store().authenticate_session(*session, kT0));
+
+  auto off = store().set_user_disabled("lan", true);
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_EQ(off->username, "lan");
+  EXPECT_EQ(off->org_id, "vncert");
+  EXPECT_TRUE(off->disabled);
+  EXPECT_TRUE(off->password_hash.empty());
+  EXPECT_TRUE(store().get_user("lan")->disabled);
+  auto login = store().authenticate_password("lan", "pw-lan");
+  ASSERT_FALSE(login);
+  EXPECT_EQ(login.error().code, Errc::denied);
+  auto used = store().authenticate_session(*session, kT0);
+  ASSERT_FALSE(used);
+  EXPECT_EQ(used.error().code, Errc::denied);
+  EXPECT_TRUE(store().authenticate_session(*other, kT0));  // other users keep theirs
+  EXPECT_TRUE(store().set_user_disabled("lan", true));     // twice is fine
+
+  auto on = store().set_user_disabled("lan", false);
+  ASSERT_TRUE(on) << on.error().message;
+  EXPECT_FALSE(on->disabled);
+  EXPECT_FALSE(store().list_users("vncert")->front().disabled);
+  auto c = store().authenticate_password("lan", "pw-lan");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->actor, "user:lan");
+  EXPECT_FALSE(store().authenticate_session(*session, kT0));  // deleted, not merely suspended
+  auto fresh = store().create_session("lan", 60 * kMinute);
+  ASSERT_TRUE(fresh);
+  EXPECT_TRUE(store().authenticate_session(*fresh, kT0));
+
+  auto unknown = store().set_user_disabled("nobody", true);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
 }
 
 }  // namespace

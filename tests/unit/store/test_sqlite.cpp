@@ -52,12 +52,12 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(raw("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "1");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "2");
   ASSERT_TRUE((*s)->close());
   // Reopening applies nothing twice.
   auto again = open_sqlite_store(path_);
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "1");
+  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "2");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -66,6 +66,37 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
   auto s = open_sqlite_store(path_);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, Errc::unsupported);
+}
+
+TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
+  std::string plaintext;
+  {
+    auto s = open_sqlite_store(path_);
+    ASSERT_TRUE(s) << s.error().message;
+    Organisation o;
+    o.id = "evn";
+    ASSERT_TRUE((*s)->upsert_organisations({o}));
+    auto k = (*s)->create_api_key("evn", Role::viewer, "old");
+    ASSERT_TRUE(k);
+    plaintext = k->plaintext;
+    ASSERT_TRUE((*s)->close());
+  }
+  // Back to the version 1 schema, as a database written by an older build.
+  int rc = 0;
+  raw("ALTER TABLE api_keys DROP COLUMN revoked_at", &rc);
+  ASSERT_EQ(rc, SQLITE_OK);
+  raw("DELETE FROM schema_version WHERE version = 2", &rc);
+  ASSERT_EQ(rc, SQLITE_OK);
+
+  auto s = open_sqlite_store(path_);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "2");
+  EXPECT_TRUE((*s)->authenticate_api_key(plaintext));
+  auto keys = (*s)->list_api_keys("evn");
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_FALSE((*keys)[0].revoked);
+  EXPECT_EQ((*keys)[0].revoked_at, 0);
 }
 
 TEST_F(SqliteStoreTest, UnopenablePathIsIo) {

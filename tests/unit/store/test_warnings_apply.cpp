@@ -98,6 +98,51 @@ TEST_P(StoreTest, EvidenceIsCapped) {
   EXPECT_EQ(w->evidence.back(), "{\"i\":9}");
 }
 
+// One batch with many detections per key (as when an attack repeats): the batch is merged in
+// memory, yet the outcome is the same as applying the upserts one by one.
+TEST_P(StoreTest, BatchWithRepeatsMatchesOneByOne) {
+  std::int64_t stored = apply_one(warning("k1", "evn", kT0));
+  std::vector<WarningUpsert> ups;
+  for (int i = 1; i <= 6; ++i) {
+    Warning w = warning(i % 2 ? "k1" : "k2", "evn", kT0 + i * kMinute);
+    w.evidence = {"{\"i\":" + std::to_string(i) + "}"};
+    if (i == 4) w.severity = Severity::critical;
+    ups.push_back(upsert(w));
+  }
+  // k1 again, past the window of the merged warning (last seen kT0 + 5 min): a new warning...
+  ups.push_back(upsert(warning("k1", "evn", kT0 + 16 * kMinute)));
+  // ...which absorbs what follows it.
+  ups.push_back(upsert(warning("k1", "evn", kT0 + 17 * kMinute)));
+  auto out = apply(ups);
+  ASSERT_EQ(out.size(), 8u);
+  EXPECT_EQ(out[0].warning_id, stored);
+  EXPECT_FALSE(out[0].created);
+  EXPECT_TRUE(out[1].created);                        // first k2
+  EXPECT_EQ(out[3].warning_id, out[1].warning_id);    // k2 again
+  EXPECT_EQ(out[4].warning_id, stored);               // k1 at +5 min
+  EXPECT_TRUE(out[6].created);                        // k1 at +16 min
+  EXPECT_NE(out[6].warning_id, stored);
+  EXPECT_FALSE(out[7].created);
+  EXPECT_EQ(out[7].warning_id, out[6].warning_id);
+
+  auto k1 = store().get_warning(kVictim, stored);
+  ASSERT_TRUE(k1) << k1.error().message;
+  EXPECT_EQ(k1->count, 4);
+  EXPECT_EQ(k1->last_seen, kT0 + 5 * kMinute);
+  EXPECT_EQ(k1->evidence, (std::vector<std::string>{R"({"i":1})", R"({"i":3})", R"({"i":5})"}));
+  auto k2 = store().get_warning(kVictim, out[1].warning_id);
+  ASSERT_TRUE(k2);
+  EXPECT_EQ(k2->count, 3);
+  EXPECT_EQ(k2->severity, Severity::critical);
+  EXPECT_EQ(k2->first_seen, kT0 + 2 * kMinute);
+  EXPECT_EQ(k2->last_seen, kT0 + 6 * kMinute);
+  auto again = store().get_warning(kVictim, out[6].warning_id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->count, 2);
+  EXPECT_EQ(again->last_seen, kT0 + 17 * kMinute);
+  EXPECT_EQ(store().count_warnings(kVictim, {}).value(), 3);
+}
+
 TEST_P(StoreTest, NewWarningKeepsItsFieldsAndRoutes) {
   Warning in = warning("k1", "evn", kT0, {"ca-ha-noi", "vncert"});
   in.last_seen = kT0 + 5;
