@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "core/strings.h"
+
 namespace lachan::store {
 namespace {
 
@@ -185,10 +187,17 @@ std::optional<std::vector<std::int64_t>> decode_cursor(std::string_view tag, std
 }
 
 std::string to_json(const std::vector<std::string>& v) {
-  boost::json::array a;
-  a.reserve(v.size());
-  for (const auto& s : v) a.emplace_back(s);
-  return boost::json::serialize(a);
+  std::size_t n = 2;
+  for (const auto& s : v) n += s.size() + 3;
+  std::string out;
+  out.reserve(n + n / 8);
+  out += '[';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, v[i]);  // invalid UTF-8 becomes U+FFFD: what is stored parses back
+  }
+  out += ']';
+  return out;
 }
 
 std::string to_json(const std::vector<Entity>& v) {

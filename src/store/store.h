@@ -212,6 +212,7 @@ class Store {
   // One page in the requested order (ties broken by id in the same direction). The cursor is
   // keyset-based: walking pages yields every matching warning once, whatever is inserted
   // meanwhile. malformed for a cursor that is not ours or was made for another sort order.
+  // Listed warnings carry no evidence (get_warning and update_warning_status do).
   virtual Result<WarningPage> query_warnings(const Caller& caller, const WarningQuery& query) = 0;
   virtual Result<std::int64_t> count_warnings(const Caller& caller, const WarningFilter& filter) = 0;
   virtual Result<Warning> get_warning(const Caller& caller, std::int64_t id) = 0;

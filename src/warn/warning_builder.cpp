@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 #include <utility>
 
 #include "core/strings.h"
@@ -38,11 +39,28 @@ constexpr std::array<KeyRole, 52> kRoles{{
     {"newprocessname", "process"},
 }};
 
+// The type of the first entry of kRoles that names `last` (or, for a dotted key, `last2`).
 std::string_view role_of(std::string_view last, std::string_view last2) {
-  for (const auto& r : kRoles) {
-    if (r.key.find('.') != std::string_view::npos ? r.key == last2 : r.key == last) return r.type;
+  struct Index {
+    std::unordered_map<std::string_view, std::size_t> plain, dotted;  // key -> first position
+    Index() {
+      for (std::size_t i = 0; i < kRoles.size(); ++i)
+        (kRoles[i].key.find('.') != std::string_view::npos ? dotted : plain).try_emplace(kRoles[i].key, i);
+    }
+  };
+  static const Index index;
+  std::size_t best = kRoles.size();
+  if (auto it = index.plain.find(last); it != index.plain.end()) best = it->second;
+  if (auto it = index.dotted.find(last2); it != index.dotted.end()) best = std::min(best, it->second);
+  return best < kRoles.size() ? kRoles[best].type : std::string_view{};
+}
+
+void lower_into(std::string& out, std::string_view s) {
+  out.resize(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
-  return {};
 }
 
 class EntityCollector {
@@ -59,21 +77,15 @@ class EntityCollector {
       for (auto item : simdjson::dom::array(v)) walk(item, parent, key, depth + 1);
       return;
     }
-    std::string text;
-    if (v.is_string()) {
-      text = std::string(std::string_view(v));
-    } else if (v.is_int64() || v.is_uint64()) {
-      text = std::string(simdjson::to_string(v));
-    } else {
-      return;
-    }
-    if (text.empty() || text == "-" || text.size() > 2048) return;
-    last_ = to_lower(key);
-    last2_ = to_lower(parent);
+    if (!v.is_string() && !v.is_int64() && !v.is_uint64()) return;
+    lower_into(last_, key);
+    lower_into(last2_, parent);
     last2_ += '.';
     last2_ += last_;
     std::string_view type = role_of(last_, last2_);
     if (type.empty()) return;
+    std::string text = v.is_string() ? std::string(std::string_view(v)) : std::string(simdjson::to_string(v));
+    if (text.empty() || text == "-" || text.size() > 2048) return;
     add(type, text);
   }
 

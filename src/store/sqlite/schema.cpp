@@ -134,6 +134,20 @@ CREATE INDEX dead_letters_org ON dead_letters(org_id, id);
     {2, R"sql(
 ALTER TABLE api_keys ADD COLUMN revoked_at BIGINT NOT NULL DEFAULT 0;
 )sql"},
+    // Evidence events in rows of their own: a repeating detection appends a row instead of
+    // rewriting the warning's whole evidence list. warnings.evidence is no longer used ('[]').
+    {3, R"sql(
+CREATE TABLE warning_evidence (
+  warning_id BIGINT NOT NULL REFERENCES warnings(id),
+  n INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  PRIMARY KEY (warning_id, n)
+);
+ALTER TABLE warnings ADD COLUMN evidence_count INTEGER NOT NULL DEFAULT 0;
+INSERT INTO warning_evidence (warning_id, n, event)
+  SELECT w.id, CAST(j.key AS INTEGER), j.value FROM warnings w, json_each(w.evidence) j;
+UPDATE warnings SET evidence_count = json_array_length(evidence), evidence = '[]';
+)sql"},
 };
 
 }  // namespace

@@ -115,7 +115,7 @@ Result<User> read_user(const Stmt& s) {
 
 #define LS_WARNING_COLS                                                                                       \
   "w.id, w.org_id, w.detector, w.rule_id, w.rule_title, w.severity, w.tags, w.tlp, w.entities, w.dedup_key, " \
-  "w.first_seen, w.last_seen, w.event_count, w.status, w.province, w.sectors, w.routed_to, w.evidence, "      \
+  "w.first_seen, w.last_seen, w.event_count, w.status, w.province, w.sectors, w.routed_to, w.evidence_count, "\
   "w.created, w.updated"
 
 Result<Warning> read_warning(const Stmt& s) {
@@ -140,7 +140,7 @@ Result<Warning> read_warning(const Stmt& s) {
   w.created = s.i64(18);
   w.updated = s.i64(19);
   if (!from_json(s.text(6), w.tags) || !from_json(s.text(8), w.entities) || !from_json(s.text(15), w.sectors) ||
-      !from_json(s.text(16), w.routed_to) || !from_json(s.text(17), w.evidence)) {
+      !from_json(s.text(16), w.routed_to)) {
     return corrupt("warning lists of " + std::to_string(w.id));
   }
   return w;
@@ -631,32 +631,44 @@ class SqliteStore final : public Store {
     Db& db = *writer_;
     LS_TRY(tx, Transaction::begin(db, true));
     LS_TRY(find,
-           db.cached("SELECT id, first_seen, last_seen, event_count, severity, evidence FROM warnings "
+           db.cached("SELECT id, first_seen, last_seen, event_count, severity, evidence_count FROM warnings "
                      "WHERE dedup_key = ? AND status IN ('new', 'acknowledged', 'in_progress') AND last_seen >= ? "
                      "ORDER BY last_seen DESC, id DESC LIMIT 1"));
     LS_TRY(update, db.cached("UPDATE warnings SET first_seen = ?, last_seen = ?, event_count = ?, severity = ?, "
-                             "evidence = ?, updated = ? WHERE id = ?"));
+                             "evidence_count = ?, updated = ? WHERE id = ?"));
+    LS_TRY(add_evidence, db.cached("INSERT INTO warning_evidence (warning_id, n, event) VALUES (?,?,?)"));
     LS_TRY(insert,
            db.cached("INSERT INTO warnings (org_id, detector, rule_id, rule_title, severity, tags, tlp, entities, "
                      "dedup_key, first_seen, last_seen, event_count, status, province, sectors, routed_to, "
-                     "evidence, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?,?)"));
+                     "evidence, evidence_count, created, updated) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'new',?,?,?,'[]',?,?,?)"));
     LS_TRY(route, db.cached("INSERT INTO warning_routes (org_id, warning_id) VALUES (?,?) ON CONFLICT DO NOTHING"));
     LS_TRY(sector, db.cached("INSERT INTO warning_sectors (warning_id, sector) VALUES (?,?) ON CONFLICT DO NOTHING"));
     LS_TRY(checkpoint, db.cached("INSERT INTO checkpoints (consumer, position) VALUES (?,?) "
                                  "ON CONFLICT (consumer) DO UPDATE SET position = excluded.position"));
 
-    // Open warnings touched by this batch, merged in memory and written once at the end: a batch
-    // where many detections share a dedup key costs one UPDATE per key, not one per detection.
+    // Warnings touched by this batch, merged in memory and written once at the end: a batch where
+    // many detections share a dedup key costs one statement per key (and one per evidence event
+    // kept), not one per detection. A warning new in this batch (id 0 until then) is inserted
+    // with everything merged into it.
     struct Open {
       std::int64_t id = 0;
+      const Warning* created = nullptr;  // the upsert that creates it, for a new warning
       TimeMs first = 0, last = 0;
       std::int64_t count = 0, severity = 0;
-      std::vector<std::string> evidence;
-      std::string evidence_json;  // as stored, parsed only when evidence is added
-      bool parsed = false, dirty = false;
+      std::size_t stored_evidence = 0;           // evidence rows it has in the store
+      std::vector<const std::string*> evidence;  // evidence to add
+      bool dirty = false;
     };
     std::vector<Open> open;
     std::unordered_map<std::string_view, std::size_t> by_key;  // dedup key -> newest entry in `open`
+    std::vector<std::size_t> entry_of(upserts.size());         // upsert -> its entry in `open`
+    auto keep_evidence = [](Open& o, const Warning& w) {
+      for (const auto& e : w.evidence) {
+        if (o.stored_evidence + o.evidence.size() >= kMaxEvidence) break;
+        o.evidence.push_back(&e);
+      }
+    };
 
     std::vector<UpsertOutcome> out;
     out.reserve(upserts.size());
@@ -686,7 +698,7 @@ class SqliteStore final : public Store {
           o.last = find->i64(2);
           o.count = find->i64(3);
           o.severity = find->i64(4);
-          o.evidence_json = find->text(5);
+          o.stored_evidence = static_cast<std::size_t>(std::max<std::int64_t>(0, find->i64(5)));
           hit = open.size();
           open.push_back(std::move(o));
           by_key[w.dedup_key] = *hit;
@@ -699,59 +711,58 @@ class SqliteStore final : public Store {
         o.last = std::max(o.last, w.last_seen);
         o.count += w.count;
         o.severity = std::max(o.severity, static_cast<std::int64_t>(w.severity));
-        if (!w.evidence.empty()) {
-          if (!o.parsed) {
-            if (!from_json(o.evidence_json, o.evidence)) return corrupt("warning evidence");
-            o.parsed = true;
-          }
-          for (const auto& e : w.evidence) {
-            if (o.evidence.size() >= kMaxEvidence) break;
-            o.evidence.push_back(e);
-          }
-        }
+        keep_evidence(o, w);
         o.dirty = true;
+        entry_of[i] = *hit;
         out.push_back({o.id, false});
         continue;
       }
-      std::vector<std::string> evidence(w.evidence.begin(),
-                                        w.evidence.begin() + std::min(w.evidence.size(), kMaxEvidence));
-      std::vector<std::string> routes = w.routed_to;
-      if (std::find(routes.begin(), routes.end(), w.org_id) == routes.end()) routes.insert(routes.begin(), w.org_id);
-      insert->reset();
-      insert->bind_all(w.org_id, w.detector, w.rule_id, w.rule_title, static_cast<std::int64_t>(w.severity),
-                       to_json(w.tags), w.tlp, to_json(w.entities), w.dedup_key, w.first_seen, w.last_seen, w.count,
-                       w.province, to_json(w.sectors), to_json(routes), to_json(evidence), now, now);
-      LS_CHECK(insert->run());
-      std::int64_t id = db.last_insert_id();
-      for (const auto& org : routes) {
-        route->reset();
-        route->bind_all(org, id);
-        LS_CHECK(route->run());
-      }
-      for (const auto& s : w.sectors) {
-        sector->reset();
-        sector->bind_all(id, s);
-        LS_CHECK(sector->run());
-      }
       Open o;
-      o.id = id;
+      o.created = &w;
       o.first = w.first_seen;
       o.last = w.last_seen;
       o.count = w.count;
       o.severity = static_cast<std::int64_t>(w.severity);
-      o.evidence = std::move(evidence);
-      o.parsed = true;
+      keep_evidence(o, w);
+      entry_of[i] = open.size();
       by_key[w.dedup_key] = open.size();
       open.push_back(std::move(o));
-      out.push_back({id, true});
+      out.push_back({0, true});
     }
-    for (const Open& o : open) {
-      if (!o.dirty) continue;
-      update->reset();
-      update->bind_all(o.first, o.last, o.count, o.severity, o.parsed ? to_json(o.evidence) : o.evidence_json, now,
-                       o.id);
-      LS_CHECK(update->run());
+    for (Open& o : open) {
+      auto total_evidence = static_cast<std::int64_t>(o.stored_evidence + o.evidence.size());
+      if (o.created) {
+        const Warning& w = *o.created;
+        std::vector<std::string> routes = w.routed_to;
+        if (std::find(routes.begin(), routes.end(), w.org_id) == routes.end()) routes.insert(routes.begin(), w.org_id);
+        insert->reset();
+        insert->bind_all(w.org_id, w.detector, w.rule_id, w.rule_title, o.severity, to_json(w.tags), w.tlp,
+                         to_json(w.entities), w.dedup_key, o.first, o.last, o.count, w.province, to_json(w.sectors),
+                         to_json(routes), total_evidence, now, now);
+        LS_CHECK(insert->run());
+        o.id = db.last_insert_id();
+        for (const auto& org : routes) {
+          route->reset();
+          route->bind_all(org, o.id);
+          LS_CHECK(route->run());
+        }
+        for (const auto& sec : w.sectors) {
+          sector->reset();
+          sector->bind_all(o.id, sec);
+          LS_CHECK(sector->run());
+        }
+      } else if (o.dirty) {
+        update->reset();
+        update->bind_all(o.first, o.last, o.count, o.severity, total_evidence, now, o.id);
+        LS_CHECK(update->run());
+      }
+      for (std::size_t k = 0; k < o.evidence.size(); ++k) {
+        add_evidence->reset();
+        add_evidence->bind_all(o.id, static_cast<std::int64_t>(o.stored_evidence + k), *o.evidence[k]);
+        LS_CHECK(add_evidence->run());
+      }
     }
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].warning_id = open[entry_of[i]].id;
     checkpoint->bind_all(cp.consumer, static_cast<std::int64_t>(cp.offset));
     LS_CHECK(checkpoint->run());
     LS_CHECK(tx.commit());
@@ -1057,7 +1068,17 @@ class SqliteStore final : public Store {
     q->bind_all(caller.org_id, id);
     LS_TRY(row, q->step());
     if (!row) return warning_not_found(id);
-    return read_warning(*q);
+    LS_TRY(w, read_warning(*q));
+    q->reset();
+    LS_TRY(ev, db.cached("SELECT event FROM warning_evidence WHERE warning_id = ? ORDER BY n"));
+    ev->bind(1, id);
+    for (;;) {
+      LS_TRY(more, ev->step());
+      if (!more) break;
+      w.evidence.push_back(ev->text(0));
+    }
+    ev->reset();
+    return w;
   }
 
   // Appends to the hash chain inside the caller's write transaction.

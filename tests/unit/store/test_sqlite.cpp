@@ -52,12 +52,12 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(raw("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "2");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "3");
   ASSERT_TRUE((*s)->close());
   // Reopening applies nothing twice.
   auto again = open_sqlite_store(path_);
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "2");
+  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "3");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -83,20 +83,75 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
   }
   // Back to the version 1 schema, as a database written by an older build.
   int rc = 0;
-  raw("ALTER TABLE api_keys DROP COLUMN revoked_at", &rc);
-  ASSERT_EQ(rc, SQLITE_OK);
-  raw("DELETE FROM schema_version WHERE version = 2", &rc);
-  ASSERT_EQ(rc, SQLITE_OK);
+  for (const char* undo : {"DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
+                           "ALTER TABLE api_keys DROP COLUMN revoked_at", "DELETE FROM schema_version WHERE version > 1"}) {
+    raw(undo, &rc);
+    ASSERT_EQ(rc, SQLITE_OK) << undo;
+  }
 
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "2");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "3");
   EXPECT_TRUE((*s)->authenticate_api_key(plaintext));
   auto keys = (*s)->list_api_keys("evn");
   ASSERT_TRUE(keys);
   ASSERT_EQ(keys->size(), 1u);
   EXPECT_FALSE((*keys)[0].revoked);
   EXPECT_EQ((*keys)[0].revoked_at, 0);
+}
+
+// Version 2 kept a warning's evidence as one JSON list in warnings.evidence; version 3 moves it
+// into rows of warning_evidence, and later detections append to them.
+TEST_F(SqliteStoreTest, VersionTwoEvidenceMovesIntoRows) {
+  Caller viewer{"key:v", "evn", Role::viewer};
+  std::int64_t id = 0;
+  {
+    auto s = open_sqlite_store(path_);
+    ASSERT_TRUE(s) << s.error().message;
+    Organisation o;
+    o.id = "evn";
+    ASSERT_TRUE((*s)->upsert_organisations({o}));
+    Warning w;
+    w.org_id = "evn";
+    w.detector = "sigma";
+    w.rule_id = "r1";
+    w.rule_title = "t";
+    w.dedup_key = "k1";
+    w.first_seen = w.last_seen = 1000;
+    auto out = (*s)->apply_warnings({WarningUpsert{w, 60'000}}, Checkpoint{"warn", 1});
+    ASSERT_TRUE(out) << out.error().message;
+    id = out->at(0).warning_id;
+    ASSERT_TRUE((*s)->close());
+  }
+  // As version 2 wrote it: two events, one with a quote and non-ASCII text.
+  int rc = 0;
+  for (const char* undo : {"DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
+                           "UPDATE warnings SET evidence = '[\"{\\\"n\\\":1}\",\"{\\\"s\\\":\\\"Hà Nội\\\"}\"]'",
+                           "DELETE FROM schema_version WHERE version > 2"}) {
+    raw(undo, &rc);
+    ASSERT_EQ(rc, SQLITE_OK) << undo;
+  }
+  auto s = open_sqlite_store(path_);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "3");
+  auto got = (*s)->get_warning(viewer, id);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->evidence, (std::vector<std::string>{R"({"n":1})", R"({"s":"Hà Nội"})"}));
+  Warning more;
+  more.org_id = "evn";
+  more.detector = "sigma";
+  more.rule_id = "r1";
+  more.rule_title = "t";
+  more.dedup_key = "k1";
+  more.first_seen = more.last_seen = 2000;
+  more.evidence = {R"({"n":3})"};
+  auto out = (*s)->apply_warnings({WarningUpsert{more, 60'000}}, Checkpoint{"warn", 2});
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->at(0).warning_id, id);
+  got = (*s)->get_warning(viewer, id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->count, 2);
+  EXPECT_EQ(got->evidence, (std::vector<std::string>{R"({"n":1})", R"({"s":"Hà Nội"})", R"({"n":3})"}));
 }
 
 TEST_F(SqliteStoreTest, UnopenablePathIsIo) {
