@@ -301,11 +301,13 @@ struct Pipeline::Impl {
     }
   }
 
-  // Organisations quiet for correlation_idle_flush: their open windows close now.
-  void flush_idle(std::vector<store::WarningUpsert>& out, std::vector<int64_t>& received) {
+  // Organisations quiet for correlation_idle_flush (all of them when draining at shutdown): their
+  // open windows close now.
+  void flush_idle(std::vector<store::WarningUpsert>& out, std::vector<int64_t>& received, bool all = false) {
     int64_t now = store::system_now();
     for (auto& [org, oc] : corr) {
-      if (oc.engine->state_entries() == 0 || now - oc.last_input < opt.correlation_idle_flush.count()) continue;
+      if (oc.engine->state_entries() == 0) continue;
+      if (!all && now - oc.last_input < opt.correlation_idle_flush.count()) continue;
       corr_hits.clear();
       oc.engine->flush(corr_hits);
       raise(org, *oc.engine, out, received);
@@ -350,7 +352,7 @@ struct Pipeline::Impl {
         if (!corr.empty()) {
           upserts.clear();
           received.clear();
-          flush_idle(upserts, received);
+          flush_idle(upserts, received, stopping.load());
           if (!upserts.empty() && !apply(upserts, received, next - 1)) return;
         }
         if (stopping.load()) return;  // drained

@@ -51,7 +51,7 @@ struct PipelineOptions {
   // event time (the time it was received when an event has none). Inputs may arrive out of order
   // by up to `correlation_tolerance`; a hit is final, and raised, once the organisation's events
   // have moved that far past it, or once the organisation has sent nothing for
-  // `correlation_idle_flush` (its open windows are then closed).
+  // `correlation_idle_flush` (its open windows are then closed), or at a draining stop.
   std::chrono::milliseconds correlation_tolerance{30'000};
   std::chrono::milliseconds correlation_idle_flush{5'000};
   std::size_t correlation_max_entries = 200'000;       // buffered inputs per organisation

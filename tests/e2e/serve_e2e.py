@@ -461,6 +461,33 @@ def test_admin():
     check(st == 400, f"bad cursor: expected 400, got {st} {r}")
 
 
+def test_demo():
+    """The README's run command: `lachan demo` replays the demo telemetry; warnings arrive, among
+    them the SSH brute force that only a correlation of many syslog lines raises."""
+    d = tempfile.mkdtemp(prefix="lachan-e2e-demo-")
+    urlf = os.path.join(d, "url")
+    log = open(os.path.join(d, "demo.log"), "ab")
+    p = subprocess.Popen([BIN, "demo", "--data-dir", d, "--listen", "127.0.0.1:0", "--url-file", urlf],
+                         stdout=log, stderr=log)
+    PROCS.append(p)
+    poll(lambda: p.poll() is None and os.path.exists(urlf) and open(urlf).read().strip(), "demo url file")
+    u = urllib.parse.urlparse(open(urlf).read().split()[0])
+    srv = {"host": u.hostname, "port": u.port}
+    st, login = req(srv, "POST", "/api/v1/auth/login", body={"username": "ncsc.admin", "password": "demo-ncsc-admin"})
+    check(st == 200, f"demo login: {st} {login}")
+
+    def titles():
+        return {w["title"] for w in get_all(srv, login["token"])}
+    ts = poll(lambda: (lambda t: t if "SSH Password Brute Force" in t else None)(titles()), "the demo's correlation warning")
+    check(len(ts) >= 5, f"too few kinds of demo warnings: {ts}")
+    st, viewer = req(srv, "POST", "/api/v1/auth/login", body={"username": "bvhn.viewer", "password": "demo-bvhn"})
+    check(st == 200, f"member login: {st}")
+    mine = get_all(srv, viewer["token"])
+    check(mine and all(w["organisation"] == "bvhn-nghe-an" for w in mine), "a member sees only its own warnings")
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(30) == 0, "demo did not exit 0 on SIGTERM")
+
+
 def resolve(doc, node):
     while isinstance(node, dict) and "$ref" in node:
         cur = doc
@@ -585,7 +612,7 @@ def test_sigterm():
 
 
 TESTS = [test_setup, test_ingest, test_tenancy, test_bad_lines, test_gzip_and_limit, test_dedup, test_workflow,
-         test_auth, test_syslog, test_correlation, test_admin, test_openapi, test_health_metrics, test_crash_durability, test_sigterm]
+         test_auth, test_syslog, test_correlation, test_demo, test_admin, test_openapi, test_health_metrics, test_crash_durability, test_sigterm]
 
 
 def main():
