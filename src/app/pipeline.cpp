@@ -64,6 +64,7 @@ struct Pipeline::Impl {
   std::unordered_map<std::string, OrgCorrelation> corr;
   std::unordered_map<uint64_t, FedEvent> fed;  // by spool offset
   std::deque<uint64_t> fed_order;
+  std::size_t fed_bytes = 0;
   std::vector<sigma::CorrelationHit> corr_hits;
   sigma::CorrelationInput corr_in;
 
@@ -239,8 +240,11 @@ struct Pipeline::Impl {
     if (fed.find(r.offset) == fed.end()) {
       fed.emplace(r.offset, FedEvent{std::string(rec.payload), rec.received_at_ms});
       fed_order.push_back(r.offset);
-      while (fed_order.size() > opt.correlation_evidence_events) {
-        fed.erase(fed_order.front());
+      fed_bytes += rec.payload.size();
+      while (fed_bytes > opt.correlation_evidence_bytes && fed_order.size() > 1) {
+        auto f = fed.find(fed_order.front());
+        fed_bytes -= f->second.payload.size();
+        fed.erase(f);
         fed_order.pop_front();
       }
     }

@@ -55,7 +55,8 @@ struct PipelineOptions {
   std::chrono::milliseconds correlation_tolerance{30'000};
   std::chrono::milliseconds correlation_idle_flush{5'000};
   std::size_t correlation_max_entries = 200'000;       // buffered inputs per organisation
-  std::size_t correlation_evidence_events = 100'000;   // events kept for the evidence of hits
+  std::size_t correlation_evidence_bytes = 64u << 20;  // the newest events that fed correlations,
+                                                       // kept for the evidence of their hits
 };
 
 class Pipeline {
