@@ -1,5 +1,9 @@
 #include "core/event.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cstring>
 
 #include "core/strings.h"
@@ -96,16 +100,41 @@ void Event::add(FieldId f, std::string_view text, ValueKind kind) {
   tail_[f] = idx;
 }
 
+namespace {
+// ASCII-lowercases `s` into `out` when it has an uppercase letter (16 bytes at a time); returns
+// false, writing nothing, when it has none.
+bool lower_into(std::string_view s, Arena& arena, std::string_view& out) {
+  const char* src = s.data();
+  const size_t n = s.size();
+  size_t k = 0;
+#if defined(__SSE2__)
+  const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1), bit = _mm_set1_epi8(0x20);
+  auto upper = [&](__m128i x) {  // bytes >= 0x80 compare as negative: never upper
+    return _mm_and_si128(_mm_cmpgt_epi8(x, before_a), _mm_cmpgt_epi8(after_z, x));
+  };
+  for (; k + 16 <= n; k += 16)
+    if (_mm_movemask_epi8(upper(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k))))) break;
+#endif
+  while (k < n && !(src[k] >= 'A' && src[k] <= 'Z')) ++k;
+  if (k == n) return false;
+  char* p = arena.alloc(n);
+  std::memcpy(p, src, k);
+#if defined(__SSE2__)
+  for (; k + 16 <= n; k += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + k), _mm_add_epi8(x, _mm_and_si128(upper(x), bit)));
+  }
+#endif
+  for (; k < n; ++k) p[k] = ascii_lower(src[k]);
+  out = {p, n};
+  return true;
+}
+}  // namespace
+
 std::string_view Event::lower(uint32_t i) const {
   const FieldValue& v = values_[i];
   if (!v.has_lower) {
-    if (!has_ascii_upper(v.text)) {
-      v.lower = v.text;
-    } else {
-      char* p = arena_.alloc(v.text.size());
-      for (size_t k = 0; k < v.text.size(); ++k) p[k] = ascii_lower(v.text[k]);
-      v.lower = {p, v.text.size()};
-    }
+    if (!lower_into(v.text, arena_, v.lower)) v.lower = v.text;
     v.has_lower = true;
   }
   return v.lower;

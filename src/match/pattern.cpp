@@ -1,8 +1,58 @@
 #include "match/pattern.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <cstring>
+
 #include "core/strings.h"
 
 namespace lachan::match {
+
+namespace {
+// string_view::find, 16 positions at a time: a position is tried only where both the needle's
+// first and last bytes are (std::find stops at every occurrence of the first byte, and the
+// backslashes, spaces and dots patterns start with are everywhere in paths and command lines).
+size_t find_text(std::string_view hay, std::string_view needle, size_t pos) noexcept {
+  const size_t m = needle.size();
+#if defined(__SSE2__)
+  if (m >= 2) {
+    const __m128i first = _mm_set1_epi8(needle[0]);
+    const __m128i last = _mm_set1_epi8(needle[m - 1]);
+    const char* h = hay.data();
+    const size_t n = hay.size();
+    auto block = [&](size_t at, unsigned skip) -> size_t {  // the 16 starts from `at`, less the first `skip`
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + at));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + at + m - 1));
+      unsigned mask =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
+      mask &= ~((1u << skip) - 1);
+      while (mask) {
+        const size_t i = at + static_cast<size_t>(__builtin_ctz(mask));
+        if (std::memcmp(h + i + 1, needle.data() + 1, m - 2) == 0) return i;
+        mask &= mask - 1;
+      }
+      return std::string_view::npos;
+    };
+    if (n >= m - 1 + 16 && pos <= n - m) {
+      for (; pos + m - 1 + 16 <= n; pos += 16)
+        if (size_t i = block(pos, 0); i != std::string_view::npos) return i;
+      if (pos + m > n) return std::string_view::npos;
+      // The last starts, in one block that ends at the end of the text.
+      const size_t at = n - (m - 1) - 16;
+      return block(at, static_cast<unsigned>(pos - at));
+    }
+    for (; pos + m <= n; ++pos)
+      if (h[pos] == needle[0] && h[pos + m - 1] == needle[m - 1] &&
+          std::memcmp(h + pos + 1, needle.data() + 1, m - 2) == 0)
+        return pos;
+    return std::string_view::npos;
+  }
+#endif
+  return hay.find(needle, pos);
+}
+}  // namespace
 
 std::vector<Token> tokenize_sigma_string(std::string_view v) {
   std::vector<Token> out;
@@ -151,11 +201,18 @@ size_t Pattern::match_at(const Segment& seg, std::string_view text, size_t pos) 
 
 size_t Pattern::find_from(const Segment& seg, std::string_view text, size_t pos, size_t& end) noexcept {
   if (!seg.has_any) {
-    size_t at = text.find(seg.chars, pos);
+    size_t at = find_text(text, seg.chars, pos);
     if (at != std::string_view::npos) end = at + seg.chars.size();
     return at;
   }
+  // A segment that starts with a literal byte can only match where that byte is.
+  const bool literal_first = !seg.chars.empty() && !seg.any[0];
   for (size_t s = pos; s < text.size(); ++s) {
+    if (literal_first) {
+      const void* at = std::memchr(text.data() + s, seg.chars[0], text.size() - s);
+      if (!at) break;
+      s = static_cast<size_t>(static_cast<const char*>(at) - text.data());
+    }
     if (!char_start(text, s)) continue;
     size_t e = match_at(seg, text, s);
     if (e != std::string_view::npos) {
@@ -170,7 +227,7 @@ bool Pattern::match(std::string_view t) const noexcept {
   switch (kind_) {
     case Kind::any: return true;
     case Kind::equals: return t == literal_;
-    case Kind::contains: return t.find(literal_) != std::string_view::npos;
+    case Kind::contains: return find_text(t, literal_, 0) != std::string_view::npos;
     case Kind::starts_with: return starts_with(t, literal_);
     case Kind::ends_with: return ends_with(t, literal_);
     case Kind::glob: break;

@@ -393,6 +393,7 @@ class Compiler {
     if (m.kind == FieldMatcher::keyword) cost *= 8;
     m.cost = std::max<uint32_t>(cost, 1);
     if (m.all || m.negate || m.kind != FieldMatcher::values) return;
+    merge_regexes(m);
     auto coverable = [](const ValueMatcher& v) {
       return v.kind == ValueMatcher::pattern && !v.pat.case_sensitive() && v.pat.kind() == match::Pattern::Kind::contains &&
              v.pat.text().find('\0') == std::string::npos && !v.pat.text().empty();
@@ -409,6 +410,30 @@ class Compiler {
     rs_.accelerated_.push_back(m.contains_set);
   }
   static constexpr size_t kAccelerateMin = 12;
+
+  // Any-of regexes on the same fields become one alternation: one pass over a value instead of
+  // one per regex. (Inline flags such as (?i) stay scoped to their own group.)
+  static void merge_regexes(FieldMatcher& m) {
+    auto is_regex = [](const ValueMatcher& v) { return v.kind == ValueMatcher::regex; };
+    if (std::count_if(m.vals.begin(), m.vals.end(), is_regex) < 2) return;
+    std::string pat;
+    for (const auto& v : m.vals) {
+      if (!is_regex(v)) continue;
+      if (!pat.empty()) pat += '|';
+      pat += "(?:";
+      pat += v.re->pattern();
+      pat += ')';
+    }
+    RE2::Options opt;
+    opt.set_log_errors(false);
+    auto re = std::make_shared<const RE2>(pat, opt);
+    if (!re->ok()) return;  // e.g. over RE2's memory budget: keep them apart
+    m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), is_regex), m.vals.end());
+    ValueMatcher vm;
+    vm.kind = ValueMatcher::regex;
+    vm.re = std::move(re);
+    m.vals.push_back(std::move(vm));
+  }
 
   // Variants of one rule (and rules sharing a list) need the same literal set: compile it once.
   Result<std::shared_ptr<const match::LiteralSet>> cached_set(const std::vector<std::string>& lits) {
@@ -889,31 +914,41 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
   }
   for (auto& v : rs_.variants_) std::sort(v.always_rules.begin(), v.always_rules.end());
 
-  // Variant dispatch: key on the first value test of each variant.
+  // Variant dispatch: key on the first two value tests of each variant (on different fields),
+  // so that an event's lookup finds the few variants it can belong to.
   for (uint32_t vi = 0; vi < rs_.variants_.size(); ++vi) {
-    const auto& v = rs_.variants_[vi];
-    const CompiledWhen* key = nullptr;
-    for (const auto& w : v.when)
-      if (!w.exists_test && !w.values.empty()) {
-        key = &w;
-        break;
-      }
+    auto& v = rs_.variants_[vi];
     if (v.name == "*") {
       rs_.fallback_variant_ = vi;
       continue;
     }
-    if (!key) {
+    // Value tests first: the order of tests does not matter, all must hold.
+    auto is_value_test = [](const CompiledWhen& w) { return !w.exists_test && !w.values.empty(); };
+    std::stable_partition(v.when.begin(), v.when.end(), is_value_test);
+    size_t tests = 0;
+    while (tests < v.when.size() && tests < 2 && is_value_test(v.when[tests])) ++tests;
+    if (tests == 2 && v.when[1].field == v.when[0].field) tests = 1;
+    if (tests == 0) {
       rs_.unkeyed_variants_.push_back(vi);
       continue;
     }
+    v.key_tests = static_cast<uint32_t>(tests);
+    const FieldId f1 = v.when[0].field, f2 = tests == 2 ? v.when[1].field : kNoField;
     Ruleset::KeyIndex* ki = nullptr;
     for (auto& k : rs_.key_index_)
-      if (k.field == key->field) ki = &k;
+      if (k.field == f1 && k.field2 == f2) ki = &k;
     if (!ki) {
-      rs_.key_index_.push_back({key->field, {}});
+      rs_.key_index_.push_back({f1, f2, {}});
       ki = &rs_.key_index_.back();
     }
-    for (const auto& val : key->values) ki->by_value[val].push_back(vi);
+    static const std::vector<std::string> kNone{""};
+    std::string key;
+    for (const auto& a : v.when[0].values)
+      for (const auto& b : tests == 2 ? v.when[1].values : kNone) {
+        Ruleset::dispatch_key(key, a, b);
+        auto& list = ki->by_value[key];
+        if (std::find(list.begin(), list.end(), vi) == list.end()) list.push_back(vi);
+      }
   }
 
   rs_.correlations_ = std::move(corrs);

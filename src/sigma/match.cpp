@@ -243,9 +243,12 @@ bool Ruleset::eval(uint32_t ni, const Event& e, MatchContext& c) const {
 
 void Ruleset::active_variants(const Event& e, MatchContext& c) const {
   c.active_.clear();
-  auto check = [&](uint32_t vi) {
+  // `from`: the tests before it hold (the key index matched them).
+  auto check = [&](uint32_t vi, uint32_t from) {
     if (c.variant_stamp_[vi] == c.stamp_) return;
-    for (const auto& w : variants_[vi].when) {
+    const auto& when = variants_[vi].when;
+    for (size_t t = from; t < when.size(); ++t) {
+      const CompiledWhen& w = when[t];
       bool present = e.has(w.field);
       if (w.exists_test) {
         if (present != w.exists_value) return;
@@ -266,14 +269,25 @@ void Ruleset::active_variants(const Event& e, MatchContext& c) const {
     c.variant_stamp_[vi] = c.stamp_;
     c.active_.push_back(vi);
   };
+  auto lookup = [&](const KeyIndex& k) {
+    auto it = k.by_value.find(c.key_buf_);
+    if (it == k.by_value.end()) return;
+    for (uint32_t vi : it->second) check(vi, variants_[vi].key_tests);
+  };
   for (const auto& k : key_index_) {
     for (uint32_t i = e.first(k.field); i != Event::kNone; i = e.value(i).next) {
-      auto it = k.by_value.find(e.lower(i));
-      if (it == k.by_value.end()) continue;
-      for (uint32_t vi : it->second) check(vi);
+      if (k.field2 == kNoField) {
+        dispatch_key(c.key_buf_, e.lower(i), {});
+        lookup(k);
+        continue;
+      }
+      for (uint32_t j = e.first(k.field2); j != Event::kNone; j = e.value(j).next) {
+        dispatch_key(c.key_buf_, e.lower(i), e.lower(j));
+        lookup(k);
+      }
     }
   }
-  for (uint32_t vi : unkeyed_variants_) check(vi);
+  for (uint32_t vi : unkeyed_variants_) check(vi, 0);
   if (c.active_.empty() && fallback_variant_ != UINT32_MAX) {
     c.variant_stamp_[fallback_variant_] = c.stamp_;
     c.active_.push_back(fallback_variant_);

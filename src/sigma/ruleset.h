@@ -103,7 +103,8 @@ struct Prefilter {
 struct CompiledVariant {
   std::string name;
   int32_t prefilter = -1;  // index into Ruleset::prefilters_, -1 when no rule of it is prefiltered
-  std::vector<CompiledWhen> when;
+  std::vector<CompiledWhen> when;  // the tests the key index answers (key_tests) first
+  uint32_t key_tests = 0;
   std::vector<uint32_t> always_rules;  // compiled-rule indices evaluated without prefilter
   size_t rule_count = 0;
 };
@@ -177,11 +178,20 @@ class Ruleset {
   bool needs_keywords_ = false;
   bool has_event_paths_ = false;
 
-  // Variant dispatch: key field -> lowercased value -> variants; plus variants without a key.
+  // Variant dispatch: key fields (a variant's first two value tests, e.g. Channel and EventID)
+  // -> their lowercased values (dispatch_key) -> variants; plus variants without a key.
   struct KeyIndex {
     FieldId field;
+    FieldId field2 = kNoField;  // kNoField: keyed on one field
     std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> by_value;
   };
+  // The lookup key of a value of `field`, or of a pair of values of (field, field2).
+  static void dispatch_key(std::string& key, std::string_view v1, std::string_view v2) {
+    uint32_t n = static_cast<uint32_t>(v1.size());
+    key.assign(reinterpret_cast<const char*>(&n), sizeof n);
+    key.append(v1);
+    key.append(v2);
+  }
   std::vector<KeyIndex> key_index_;
   std::vector<uint32_t> unkeyed_variants_;
   // Rules whose log source no mapping entry covers: evaluated on events no variant covers.
@@ -210,6 +220,7 @@ class MatchContext {
   std::vector<uint32_t> candidates_;
   std::vector<uint32_t> rule_stamp_;
   std::string value_buf_;  // a value copied for a contains-set scan
+  std::string key_buf_;    // a variant dispatch key
   uint32_t stamp_ = 0;
   const Ruleset* rs_ = nullptr;
 };

@@ -216,3 +216,29 @@ TEST(Pattern, RandomizedAgainstReferenceGlob) {
     ASSERT_EQ(p.match(text), want) << "pattern '" << pat << "' text '" << text << "'";
   }
 }
+
+// Contains and glob segments search 16 positions at a time with a scalar tail: texts of every
+// length around the block size, with the needle near the start, the end and the block edges.
+TEST(Pattern, ContainsAndGlobOnLongTextsAgainstReference) {
+  std::mt19937 rng(99);
+  const std::string alphabet = "ab\\.";
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string needle, text, other;
+    size_t nlen = 1 + rng() % 6, tlen = rng() % 70;
+    for (size_t i = 0; i < nlen; ++i) needle += alphabet[rng() % alphabet.size()];
+    for (size_t i = 0; i < nlen; ++i) other += alphabet[rng() % alphabet.size()];
+    for (size_t i = 0; i < tlen; ++i) text += alphabet[rng() % alphabet.size()];
+    auto esc = [](const std::string& s) {
+      std::string o;
+      for (char c : s) o += c == '\\' ? std::string("\\\\") : std::string(1, c);
+      return o;
+    };
+    bool has = text.find(needle) != std::string::npos;
+    ASSERT_EQ(Pattern(tokenize_sigma_string("*" + esc(needle) + "*"), true).match(text), has)
+        << needle << " in " << text;
+    size_t at = text.find(needle);
+    bool both = at != std::string::npos && text.find(other, at + needle.size()) != std::string::npos;
+    ASSERT_EQ(Pattern(tokenize_sigma_string("*" + esc(needle) + "*" + esc(other) + "*"), true).match(text), both)
+        << needle << " then " << other << " in " << text;
+  }
+}

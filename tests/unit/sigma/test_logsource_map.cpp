@@ -195,3 +195,20 @@ TEST(LogSourceMapping, BundledMappingsLoadCleanly) {
   ls.category = "process_creation";
   EXPECT_FALSE(map.variants_for(ls).empty());
 }
+
+// Variants are found through an index on their first two value tests (here after an exists
+// test): lists on both, values in arrays, and the remaining tests still checked.
+TEST(LogSourceMapping, TwoValueTestsWithListsAndArrays) {
+  const std::string mapping = R"(
+logsources:
+  - match: {product: p}
+    when: {host|exists: true, kind: [a, b], code: [1, 2], zone: z}
+)";
+  Engine e(rule("p", "  product: p\n", "    msg: x\n"), mapping);
+  EXPECT_TRUE(e.fires(R"({"host":"h","kind":"B","code":2,"zone":"z","msg":"x"})"));
+  EXPECT_TRUE(e.fires(R"({"host":"h","kind":["c","a"],"code":[3,1],"zone":"z","msg":"x"})"));
+  EXPECT_FALSE(e.fires(R"({"host":"h","kind":"a","code":3,"zone":"z","msg":"x"})"));
+  EXPECT_FALSE(e.fires(R"({"host":"h","kind":"c","code":1,"zone":"z","msg":"x"})"));
+  EXPECT_FALSE(e.fires(R"({"kind":"a","code":1,"zone":"z","msg":"x"})"));
+  EXPECT_FALSE(e.fires(R"({"host":"h","kind":"a","code":1,"zone":"y","msg":"x"})"));
+}

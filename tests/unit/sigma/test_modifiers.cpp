@@ -180,6 +180,19 @@ TEST(Modifiers, RegexFlags) {
   EXPECT_TRUE(all.fires(ev("Msg", "zz\nx\ny\nzz")));
 }
 
+// A list of regexes is evaluated as one alternation: each keeps its own flags and anchors.
+TEST(Modifiers, RegexListKeepsEachRegexFlags) {
+  Engine e(sel("    Msg|re:\n      - '(?i)^abc$'\n      - 'x.y'\n      - '(?s)p.q'\n"));
+  EXPECT_TRUE(e.fires(ev("Msg", "ABC")));
+  EXPECT_FALSE(e.fires(ev("Msg", "ABCD")));
+  EXPECT_TRUE(e.fires(ev("Msg", "--x-y--")));
+  EXPECT_FALSE(e.fires(ev("Msg", "X-Y")));  // (?i) of the first does not reach the second
+  EXPECT_FALSE(e.fires(ev("Msg", "x\ny")));
+  EXPECT_TRUE(e.fires(ev("Msg", "p\nq")));
+  Engine none(sel("    Msg|re:\n      - 'a+b'\n      - 'c+d'\n"));
+  EXPECT_FALSE(none.fires(ev("Msg", "acbd")));
+}
+
 TEST(Modifiers, RegexCountedRepetitionOfAnyCharacter) {
   // `.{N,}` is evaluated as "a line of at least N characters".
   Engine e(sel("    CommandLine|re: '.{10,}'\n"));
