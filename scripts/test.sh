@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test on a fresh machine: install what is missing, build, run the whole suite (unit,
 # golden, SigmaHQ regression, corpus load, bundled rules, fuzz corpus replay), then the unit,
-# golden and fuzz-replay tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# golden, fuzz-replay and end-to-end server tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Set LACHAN_SKIP_ASAN=1 to skip the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ jobs=$(nproc)
 if [[ "${LACHAN_SKIP_ASAN:-0}" != "1" ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$jobs"
-  ctest --preset asan -j "$jobs" -L 'unit|fuzz|golden'
+  ctest --preset asan -j "$jobs" -L 'unit|fuzz|golden|e2e'
 fi
 
 cmake --preset release >/dev/null
