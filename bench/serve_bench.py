@@ -4,7 +4,7 @@
 --events: the Windows events (evtx_dump JSON lines) sent in the throughput part; default the demo's
 windows-endpoints.jsonl, where every event fires a rule (the worst case for the warning stage).
 ../shared/data/logs/windows/evtx-attack-samples.jsonl gives a mix closer to real telemetry."""
-import argparse, copy, http.client, json, multiprocessing as mp, os, re, signal, socket, subprocess, sys, tempfile, time, urllib.parse
+import argparse, copy, shutil, http.client, json, multiprocessing as mp, os, re, signal, socket, subprocess, sys, tempfile, time, urllib.parse
 
 ORG = "bvhn-nghe-an"
 
@@ -150,6 +150,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--events", help="evtx_dump JSON lines for the throughput part (default: the demo's)")
+    ap.add_argument("--keep", action="store_true", help="keep the server's data dir (removed by default: gigabytes)")
     a = ap.parse_args()
     binary, src = os.path.abspath(a.binary), os.path.abspath(a.source_dir)
     data = tempfile.mkdtemp(prefix="lachan-bench-")
@@ -258,6 +259,10 @@ def main():
             srv["proc"].wait(20)
         except subprocess.TimeoutExpired:
             srv["proc"].kill()
+        if a.keep:
+            print(f"data dir kept: {data}")
+        else:
+            shutil.rmtree(data, ignore_errors=True)
     print("\n".join(["== lachan serve benchmark =="] + summary))
 
 
