@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test on a fresh machine: install what is missing, build, run the whole suite (unit,
-# golden, SigmaHQ regression, corpus load, bundled rules, fuzz corpus replay), then the unit,
-# golden, fuzz-replay and end-to-end server tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test on a fresh machine: install what is missing, build; run the unit, golden, fuzz-replay
+# and end-to-end server tests under AddressSanitizer + UndefinedBehaviorSanitizer, then the whole
+# suite (also the SigmaHQ regression, corpus load and bundled rules) on the release build.
 # Set LACHAN_SKIP_ASAN=1 to skip the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
