@@ -297,8 +297,7 @@ struct Pipeline::Impl {
         if (u.warning.evidence.size() >= store::kMaxEvidence) break;
         auto f = fed.find(e);
         if (f == fed.end()) continue;
-        if (f->second.payload.size() <= opt.warn.max_evidence_bytes) u.warning.evidence.push_back(f->second.payload);
-        else u.warning.evidence.push_back(fmt::format(R"({{"lachan_truncated":true,"size":{}}})", f->second.payload.size()));
+        u.warning.evidence.push_back(warn::evidence_text(f->second.payload, opt.warn.max_evidence_bytes));
       }
       out.push_back(std::move(u));
       received.push_back(d.received_at);

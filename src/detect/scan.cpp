@@ -92,9 +92,6 @@ class Scanner {
 
   ScanSummary run() {
     auto t0 = std::chrono::steady_clock::now();
-    const auto& corrs = rs_.correlations();
-    emit_corr_.assign(corrs.size(), true);
-    for (uint32_t c = 0; c < corrs.size(); ++c) emit_corr_[c] = engine_.reports(c);
     size_t nthreads = std::max<size_t>(1, opt_.threads);
     std::vector<std::thread> pool;
     if (nthreads > 1)
@@ -258,7 +255,7 @@ class Scanner {
 
   void write_hits(const std::vector<CorrelationHit>& hits) {
     for (const auto& h : hits) {
-      if (!emit_corr_[h.correlation]) continue;
+      if (!engine_.reports(h.correlation)) continue;
       const auto& c = rs_.correlations()[h.correlation];
       auto lvl = sigma::parse_level(c.level).value_or(sigma::Level::medium);
       if (lvl < opt_.min_level) continue;
@@ -357,7 +354,6 @@ class Scanner {
   sigma::CorrelationEngine engine_;
   ScanSummary sum_;
   std::vector<std::string> files_;
-  std::vector<bool> emit_corr_;
   std::vector<Row> rows_;
   bool csv_header_ = false;
   size_t shown_errors_ = 0;

@@ -228,12 +228,13 @@ store::WarningUpsert WarningBuilder::build(const Detection& d) {
   } else {
     w.routed_to.push_back(registry_->national_centre());
   }
-  if (d.event_json.size() <= options_.max_evidence_bytes) {
-    w.evidence.emplace_back(d.event_json);
-  } else {
-    w.evidence.push_back(std::string(R"({"lachan_truncated":true,"size":)") + std::to_string(d.event_json.size()) + "}");
-  }
+  w.evidence.push_back(evidence_text(d.event_json, options_.max_evidence_bytes));
   return up;
+}
+
+std::string evidence_text(std::string_view event_json, std::size_t max_bytes) {
+  if (event_json.size() <= max_bytes) return std::string(event_json);
+  return std::string(R"({"lachan_truncated":true,"size":)") + std::to_string(event_json.size()) + "}";
 }
 
 }  // namespace lachan::warn

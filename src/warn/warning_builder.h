@@ -68,6 +68,9 @@ class WarningBuilder {
   std::string padded_;
 };
 
+// An event as kept for evidence: itself, or when longer than max_bytes a marker with its size.
+std::string evidence_text(std::string_view event_json, std::size_t max_bytes);
+
 // "rule|org|type:value" with the value lowercased: equal keys are one warning.
 std::string dedup_key(std::string_view rule_id, std::string_view org_id, const std::vector<store::Entity>& entities);
 
