@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -138,6 +139,64 @@ struct StoreStats {
   std::int64_t dead_letters = 0;
 };
 
+// ---- Threat intelligence ----
+
+// One version of an intelligence record: an indicator, or another STIX object (malware, threat
+// actor, relationship, …). The body is the intel module's JSON, opaque to the store; the other
+// fields are what queries filter on. A version is identified by (ref, modified).
+struct IntelRecord {
+  std::int64_t seq = 0;    // assigned when stored: versions in the order they were added
+  std::string ref;         // "indicator--<uuid>", "malware--<uuid>", "feed--<feed>--<type>--<value>", …
+  std::string kind;        // "indicator", or the STIX type of another object
+  std::string collection;  // the collection it was added to
+  std::string source;
+  int tlp = 2;             // 0 clear, 1 green, 2 amber, 3 amber+strict, 4 red
+  TimeMs modified = 0;
+  TimeMs valid_until = 0;  // 0: open-ended
+  bool revoked = false;
+  TimeMs added = 0;        // when this version was stored (TAXII's date_added)
+  bool latest = false;     // the version with the greatest `modified` of its ref
+  std::string body;
+};
+
+struct IntelWriteStats {
+  std::int64_t added = 0;      // new versions stored (of new refs or of known ones)
+  std::int64_t unchanged = 0;  // versions already stored (same ref and modified): skipped
+};
+
+enum class IntelVersions { latest, first, all };
+
+// All set conditions must hold; empty lists mean "any".
+struct IntelQuery {
+  std::vector<std::string> collections;
+  std::vector<std::string> kinds;
+  std::vector<std::string> refs;
+  int max_tlp = 4;                     // records above this TLP are left out
+  std::optional<TimeMs> added_after;   // added > this
+  std::optional<TimeMs> added_before;  // added <= this
+  IntelVersions versions = IntelVersions::latest;
+  std::vector<TimeMs> modified;        // only these versions (TAXII match[version]=<timestamp>)
+  bool include_revoked = true;
+  int limit = 100;  // 1..kMaxPageSize*10 (5000); larger values are clamped
+  std::string cursor;
+};
+
+struct IntelPage {
+  std::vector<IntelRecord> items;  // in the order they were added (seq)
+  std::string next_cursor;
+  bool more = false;
+};
+
+// An organisation saw an indicator: merged per (ref, org).
+struct IntelSighting {
+  std::string ref;
+  std::string org_id;
+  std::int64_t count = 0;
+  TimeMs first_seen = 0;
+  TimeMs last_seen = 0;
+  std::int64_t listed = 0;  // of count, how many were on a warning list (recorded, not raised)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -244,6 +303,28 @@ class Store {
   // Dead letters whose org_id is in visible_org_ids ("" stands for unattributed ones), newest first.
   virtual Result<DeadLetterPage> list_dead_letters(const std::vector<std::string>& visible_org_ids, int limit,
                                                    std::string_view cursor) = 0;
+
+  // ---- Threat intelligence ----
+  // In one transaction: each record whose (ref, modified) is not stored yet becomes a new version
+  // (added = now, seq assigned); the version with the greatest modified of each ref is its latest.
+  virtual Result<IntelWriteStats> put_intel(const std::vector<IntelRecord>& records, TimeMs now) = 0;
+  // One page, in the order versions were added. malformed for a bad cursor.
+  virtual Result<IntelPage> query_intel(const IntelQuery& query) = 0;
+  // Calls f for the latest version of every record of `kind` that is not revoked, in seq order,
+  // from one consistent read (for building the matcher's snapshot).
+  virtual Result<void> scan_latest_intel(std::string_view kind, const std::function<void(IntelRecord&&)>& f) = 0;
+  // Adds sightings (count, first/last and listed merged into any for the same ref and org).
+  virtual Result<void> add_sightings(const std::vector<IntelSighting>& sightings) = 0;
+  // The sightings of `ref` by the organisations in visible_org_ids, most recent first.
+  virtual Result<std::vector<IntelSighting>> list_sightings(std::string_view ref,
+                                                            const std::vector<std::string>& visible_org_ids) = 0;
+
+  // ---- Small named state (feed status, TAXII request status, …) ----
+  // Sets (scope, key) to value. An empty value deletes it.
+  virtual Result<void> put_state(std::string_view scope, std::string_view key, std::string_view value, TimeMs at) = 0;
+  virtual Result<std::optional<std::string>> get_state(std::string_view scope, std::string_view key) = 0;
+  // Every (key, value) of the scope, ordered by key.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> list_state(std::string_view scope) = 0;
 
   // ---- Operations ----
   virtual Result<StoreStats> stats() = 0;

@@ -148,6 +148,43 @@ INSERT INTO warning_evidence (warning_id, n, event)
   SELECT w.id, CAST(j.key AS INTEGER), j.value FROM warnings w, json_each(w.evidence) j;
 UPDATE warnings SET evidence_count = json_array_length(evidence), evidence = '[]';
 )sql"},
+    // Threat intelligence: every version of every record (TAXII serves versions and pages by the
+    // order of addition), sightings per organisation, and small named state (feed status, …).
+    {4, R"sql(
+CREATE TABLE intel_records (
+  seq INTEGER PRIMARY KEY,
+  ref TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  source TEXT NOT NULL,
+  tlp INTEGER NOT NULL,
+  modified BIGINT NOT NULL,
+  valid_until BIGINT NOT NULL,
+  revoked INTEGER NOT NULL,
+  added BIGINT NOT NULL,
+  latest INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  UNIQUE (ref, modified)
+);
+CREATE INDEX intel_latest ON intel_records(kind, latest, seq);
+CREATE INDEX intel_collection ON intel_records(collection, seq);
+CREATE TABLE intel_sightings (
+  ref TEXT NOT NULL,
+  org_id TEXT NOT NULL,
+  count BIGINT NOT NULL,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  listed BIGINT NOT NULL,
+  PRIMARY KEY (ref, org_id)
+);
+CREATE TABLE named_state (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  updated BIGINT NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+)sql"},
 };
 
 }  // namespace

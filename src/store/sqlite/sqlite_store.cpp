@@ -1010,6 +1010,200 @@ class SqliteStore final : public Store {
     return page;
   }
 
+  // ---- Threat intelligence ----
+
+  Result<IntelWriteStats> put_intel(const std::vector<IntelRecord>& records, TimeMs now) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(tx, Transaction::begin(*writer_, true));
+    IntelWriteStats st;
+    for (const auto& r : records) {
+      {
+        LS_TRY(q, writer_->cached("SELECT 1 FROM intel_records WHERE ref = ? AND modified = ?"));
+        q->bind_all(r.ref, r.modified);
+        LS_TRY(row, q->step());
+        if (row) {
+          ++st.unchanged;
+          continue;
+        }
+      }
+      bool latest = true;
+      {
+        LS_TRY(q, writer_->cached("SELECT MAX(modified) FROM intel_records WHERE ref = ?"));
+        q->bind(1, r.ref);
+        LS_TRY(row, q->step());
+        if (row && !q->is_null(0)) latest = q->i64(0) < r.modified;
+      }
+      if (latest) {
+        LS_TRY(q, writer_->cached("UPDATE intel_records SET latest = 0 WHERE ref = ? AND latest = 1"));
+        q->bind(1, r.ref);
+        LS_CHECK(q->run());
+      }
+      LS_TRY(q, writer_->cached(
+                    "INSERT INTO intel_records (ref, kind, collection, source, tlp, modified, valid_until, revoked, "
+                    "added, latest, body) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+      q->bind_all(r.ref, r.kind, r.collection, r.source, r.tlp, r.modified, r.valid_until,
+                  static_cast<std::int64_t>(r.revoked), now, static_cast<std::int64_t>(latest), r.body);
+      LS_CHECK(q->run());
+      ++st.added;
+    }
+    LS_CHECK(tx.commit());
+    return st;
+  }
+
+  static IntelRecord read_intel(const Stmt& q) {
+    IntelRecord r;
+    r.seq = q.i64(0);
+    r.ref = q.text(1);
+    r.kind = q.text(2);
+    r.collection = q.text(3);
+    r.source = q.text(4);
+    r.tlp = static_cast<int>(q.i64(5));
+    r.modified = q.i64(6);
+    r.valid_until = q.i64(7);
+    r.revoked = q.i64(8) != 0;
+    r.added = q.i64(9);
+    r.latest = q.i64(10) != 0;
+    r.body = q.text(11);
+    return r;
+  }
+  static constexpr const char* kIntelCols =
+      "seq, ref, kind, collection, source, tlp, modified, valid_until, revoked, added, latest, body";
+
+  Result<IntelPage> query_intel(const IntelQuery& query) override {
+    std::optional<std::vector<std::int64_t>> after;
+    if (!query.cursor.empty()) {
+      after = decode_cursor("intel", query.cursor, 1);
+      if (!after) return make_error(Errc::malformed, "bad cursor");
+    }
+    int limit = std::clamp(query.limit, 1, kMaxPageSize * 10);
+    SqlBuilder b;
+    b.add(std::string("SELECT ") + kIntelCols + " FROM intel_records r WHERE tlp <= ?",
+          static_cast<std::int64_t>(query.max_tlp));
+    if (!query.collections.empty()) b.in_list("collection", query.collections);
+    if (!query.kinds.empty()) b.in_list("kind", query.kinds);
+    if (!query.refs.empty()) b.in_list("ref", query.refs);
+    if (query.added_after) b.add(" AND added > ?", *query.added_after);
+    if (query.added_before) b.add(" AND added <= ?", *query.added_before);
+    if (!query.include_revoked) b.add(" AND revoked = 0");
+    if (!query.modified.empty()) {
+      b.add(" AND modified IN (");
+      for (std::size_t i = 0; i < query.modified.size(); ++i) b.add(i ? ",?" : "?", query.modified[i]);
+      b.add(")");
+    } else if (query.versions == IntelVersions::latest) {
+      b.add(" AND latest = 1");
+    } else if (query.versions == IntelVersions::first) {
+      b.add(" AND modified = (SELECT MIN(modified) FROM intel_records f WHERE f.ref = r.ref)");
+    }
+    if (after) b.add(" AND seq > ?", (*after)[0]);
+    b.add(" ORDER BY seq LIMIT ?", static_cast<std::int64_t>(limit) + 1);
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, b.prepare(*db));
+    IntelPage page;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_cursor = encode_cursor("intel", {page.items.back().seq});
+        page.more = true;
+        break;
+      }
+      page.items.push_back(read_intel(*q));
+    }
+    return page;
+  }
+
+  Result<void> scan_latest_intel(std::string_view kind, const std::function<void(IntelRecord&&)>& f) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));
+    (void)tx;
+    LS_TRY(q, db->prepare(std::string("SELECT ") + kIntelCols +
+                          " FROM intel_records WHERE kind = ? AND latest = 1 AND revoked = 0 ORDER BY seq"));
+    q->bind(1, kind);
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      f(read_intel(*q));
+    }
+    return {};
+  }
+
+  Result<void> add_sightings(const std::vector<IntelSighting>& sightings) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    LS_TRY(tx, Transaction::begin(*writer_, true));
+    LS_TRY(q, writer_->cached(
+                  "INSERT INTO intel_sightings (ref, org_id, count, first_seen, last_seen, listed) VALUES (?,?,?,?,?,?) "
+                  "ON CONFLICT (ref, org_id) DO UPDATE SET count = count + excluded.count, "
+                  "first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen), "
+                  "listed = listed + excluded.listed"));
+    for (const auto& s : sightings) {
+      q->reset();
+      q->bind_all(s.ref, s.org_id, s.count, s.first_seen, s.last_seen, s.listed);
+      LS_CHECK(q->run());
+    }
+    LS_CHECK(tx.commit());
+    return {};
+  }
+
+  Result<std::vector<IntelSighting>> list_sightings(std::string_view ref,
+                                                    const std::vector<std::string>& visible_org_ids) override {
+    std::vector<IntelSighting> out;
+    if (visible_org_ids.empty()) return out;
+    SqlBuilder b;
+    b.add("SELECT ref, org_id, count, first_seen, last_seen, listed FROM intel_sightings WHERE ref = ?",
+          std::string(ref));
+    b.in_list("org_id", visible_org_ids);
+    b.add(" ORDER BY last_seen DESC, org_id");
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, b.prepare(*db));
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      out.push_back({q->text(0), q->text(1), q->i64(2), q->i64(3), q->i64(4), q->i64(5)});
+    }
+    return out;
+  }
+
+  // ---- Named state ----
+
+  Result<void> put_state(std::string_view scope, std::string_view key, std::string_view value, TimeMs at) override {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    if (value.empty()) {
+      LS_TRY(q, writer_->cached("DELETE FROM named_state WHERE scope = ? AND key = ?"));
+      q->bind_all(scope, key);
+      return q->run();
+    }
+    LS_TRY(q, writer_->cached(
+                  "INSERT INTO named_state (scope, key, value, updated) VALUES (?,?,?,?) "
+                  "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated = excluded.updated"));
+    q->bind_all(scope, key, value, at);
+    return q->run();
+  }
+
+  Result<std::optional<std::string>> get_state(std::string_view scope, std::string_view key) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, db->cached("SELECT value FROM named_state WHERE scope = ? AND key = ?"));
+    q->bind_all(scope, key);
+    LS_TRY(row, q->step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(q->text(0));
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> list_state(std::string_view scope) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, db->cached("SELECT key, value FROM named_state WHERE scope = ? ORDER BY key"));
+    q->bind(1, scope);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      out.emplace_back(q->text(0), q->text(1));
+    }
+    return out;
+  }
+
   // ---- Operations ----
 
   Result<StoreStats> stats() override {

@@ -52,12 +52,12 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(raw("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "3");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "4");
   ASSERT_TRUE((*s)->close());
   // Reopening applies nothing twice.
   auto again = open_sqlite_store(path_);
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "3");
+  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -83,7 +83,8 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
   }
   // Back to the version 1 schema, as a database written by an older build.
   int rc = 0;
-  for (const char* undo : {"DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
+  for (const char* undo : {"DROP TABLE intel_records", "DROP TABLE intel_sightings", "DROP TABLE named_state",
+                           "DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
                            "ALTER TABLE api_keys DROP COLUMN revoked_at", "DELETE FROM schema_version WHERE version > 1"}) {
     raw(undo, &rc);
     ASSERT_EQ(rc, SQLITE_OK) << undo;
@@ -91,7 +92,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
 
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "3");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "4");
   EXPECT_TRUE((*s)->authenticate_api_key(plaintext));
   auto keys = (*s)->list_api_keys("evn");
   ASSERT_TRUE(keys);
@@ -125,7 +126,8 @@ TEST_F(SqliteStoreTest, VersionTwoEvidenceMovesIntoRows) {
   }
   // As version 2 wrote it: two events, one with a quote and non-ASCII text.
   int rc = 0;
-  for (const char* undo : {"DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
+  for (const char* undo : {"DROP TABLE intel_records", "DROP TABLE intel_sightings", "DROP TABLE named_state",
+                           "DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
                            "UPDATE warnings SET evidence = '[\"{\\\"n\\\":1}\",\"{\\\"s\\\":\\\"Hà Nội\\\"}\"]'",
                            "DELETE FROM schema_version WHERE version > 2"}) {
     raw(undo, &rc);
@@ -133,7 +135,7 @@ TEST_F(SqliteStoreTest, VersionTwoEvidenceMovesIntoRows) {
   }
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "3");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "4");
   auto got = (*s)->get_warning(viewer, id);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->evidence, (std::vector<std::string>{R"({"n":1})", R"({"s":"Hà Nội"})"}));
