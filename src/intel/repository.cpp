@@ -1,0 +1,199 @@
+#include "intel/repository.h"
+
+#include <boost/json.hpp>
+
+namespace lachan::intel {
+namespace json = boost::json;
+namespace {
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  a.reserve(v.size());
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+bool read_strings(const json::object& o, std::string_view key, std::vector<std::string>& out) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return true;
+  const json::array* a = v->if_array();
+  if (!a) return false;
+  for (const auto& x : *a) {
+    const json::string* s = x.if_string();
+    if (!s) return false;
+    out.emplace_back(*s);
+  }
+  return true;
+}
+
+int64_t read_i64(const json::object& o, std::string_view key, int64_t dflt) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return dflt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
+  return dflt;
+}
+
+std::string read_str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  const json::string* s = v ? v->if_string() : nullptr;
+  return s ? std::string(*s) : std::string();
+}
+
+}  // namespace
+
+std::string indicator_to_json(const Indicator& ind) {
+  json::object o;
+  o["ref"] = ind.ref;
+  if (!ind.name.empty()) o["name"] = ind.name;
+  if (!ind.description.empty()) o["description"] = ind.description;
+  o["pattern"] = ind.pattern;
+  json::array any;
+  for (const auto& conj : ind.any_of) {
+    json::array c;
+    for (const auto& ob : conj) c.emplace_back(json::array{json::string(value_type_name(ob.type)), json::string(ob.value)});
+    any.emplace_back(std::move(c));
+  }
+  o["any_of"] = std::move(any);
+  o["source"] = ind.source;
+  if (!ind.source_ref.empty()) o["source_ref"] = ind.source_ref;
+  o["tlp"] = tlp_name(ind.tlp);
+  o["confidence"] = ind.confidence;
+  o["created"] = ind.created_ms;
+  o["modified"] = ind.modified_ms;
+  if (ind.valid_from_ms) o["valid_from"] = ind.valid_from_ms;
+  if (ind.valid_until_ms) o["valid_until"] = ind.valid_until_ms;
+  if (!ind.tags.empty()) o["tags"] = strings(ind.tags);
+  if (!ind.attack.empty()) o["attack"] = strings(ind.attack);
+  if (!ind.kill_chain.empty()) o["kill_chain"] = strings(ind.kill_chain);
+  if (ind.revoked) o["revoked"] = true;
+  return json::serialize(o);
+}
+
+Result<Indicator> indicator_from_json(std::string_view text) {
+  std::error_code ec;
+  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (ec || !v.is_object()) return make_error(Errc::malformed, "stored indicator is not a JSON object");
+  const json::object& o = v.get_object();
+  Indicator ind;
+  ind.ref = read_str(o, "ref");
+  ind.name = read_str(o, "name");
+  ind.description = read_str(o, "description");
+  ind.pattern = read_str(o, "pattern");
+  ind.source = read_str(o, "source");
+  ind.source_ref = read_str(o, "source_ref");
+  auto tlp = parse_tlp(read_str(o, "tlp"));
+  if (!tlp) return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad tlp");
+  ind.tlp = *tlp;
+  ind.confidence = static_cast<int>(read_i64(o, "confidence", -1));
+  ind.created_ms = read_i64(o, "created", 0);
+  ind.modified_ms = read_i64(o, "modified", 0);
+  ind.valid_from_ms = read_i64(o, "valid_from", 0);
+  ind.valid_until_ms = read_i64(o, "valid_until", 0);
+  if (const json::value* r = o.if_contains("revoked"); r && r->is_bool()) ind.revoked = r->get_bool();
+  if (!read_strings(o, "tags", ind.tags) || !read_strings(o, "attack", ind.attack) ||
+      !read_strings(o, "kill_chain", ind.kill_chain))
+    return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad list");
+  const json::value* any = o.if_contains("any_of");
+  if (any) {
+    const json::array* a = any->if_array();
+    if (!a) return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad any_of");
+    for (const auto& c : *a) {
+      const json::array* ca = c.if_array();
+      if (!ca) return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad any_of");
+      std::vector<Observable> conj;
+      for (const auto& ob : *ca) {
+        const json::array* pair = ob.if_array();
+        if (!pair || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_string())
+          return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad observable");
+        auto t = parse_value_type(std::string_view((*pair)[0].get_string()));
+        if (!t) return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad observable type");
+        conj.push_back({*t, std::string((*pair)[1].get_string())});
+      }
+      ind.any_of.push_back(std::move(conj));
+    }
+  }
+  return ind;
+}
+
+store::IntelRecord to_record(const Indicator& ind, std::string_view collection) {
+  store::IntelRecord r;
+  r.ref = ind.ref;
+  r.kind = "indicator";
+  r.collection = std::string(collection);
+  r.source = ind.source;
+  r.tlp = static_cast<int>(ind.tlp);
+  r.modified = ind.modified_ms ? ind.modified_ms : ind.created_ms;
+  r.valid_until = ind.valid_until_ms;
+  r.revoked = ind.revoked;
+  r.body = indicator_to_json(ind);
+  return r;
+}
+
+store::IntelRecord to_record(const IntelObject& obj, std::string_view collection) {
+  store::IntelRecord r;
+  r.ref = obj.id;
+  r.kind = obj.type;
+  r.collection = std::string(collection);
+  r.source = obj.name;
+  r.tlp = static_cast<int>(obj.tlp);
+  r.modified = obj.modified_ms;
+  r.body = obj.json;
+  return r;
+}
+
+Result<ImportSummary> Repository::put(const ImportBatch& batch, std::string_view collection, int64_t now_ms) {
+  std::vector<store::IntelRecord> records;
+  records.reserve(batch.indicators.size() + batch.objects.size());
+  for (const auto& i : batch.indicators) records.push_back(to_record(i, collection));
+  for (const auto& o : batch.objects) records.push_back(to_record(o, collection));
+  auto st = store_.put_intel(records, now_ms);
+  if (!st) return std::move(st).error();
+  ImportSummary s;
+  s.indicators = static_cast<int64_t>(batch.indicators.size());
+  s.objects = static_cast<int64_t>(batch.objects.size());
+  s.added = st->added;
+  s.unchanged = st->unchanged;
+  s.notes = batch.notes;
+  if (st->added > 0)
+    for (const auto& i : batch.indicators) s.new_refs.push_back(i.ref);
+  return s;
+}
+
+Result<std::shared_ptr<const Snapshot>> Repository::snapshot(int64_t now_ms) {
+  SnapshotBuilder b;
+  Error bad;
+  size_t corrupt = 0;
+  auto r = store_.scan_latest_intel("indicator", [&](store::IntelRecord&& rec) {
+    if (rec.valid_until && rec.valid_until < now_ms) return;
+    auto ind = indicator_from_json(rec.body);
+    if (!ind) {
+      if (corrupt++ == 0) bad = ind.error();
+      return;
+    }
+    b.add(*ind);
+  });
+  if (!r) return std::move(r).error();
+  if (corrupt) return make_error(Errc::internal, std::to_string(corrupt) + " stored indicators unreadable: " + bad.message);
+  return b.build(now_ms);
+}
+
+Result<std::vector<Indicator>> Repository::indicators(const std::vector<std::string>& refs) {
+  std::vector<Indicator> out;
+  for (size_t i = 0; i < refs.size(); i += 400) {
+    store::IntelQuery q;
+    q.refs.assign(refs.begin() + static_cast<long>(i), refs.begin() + static_cast<long>(std::min(refs.size(), i + 400)));
+    q.kinds = {"indicator"};
+    q.limit = 5000;
+    auto page = store_.query_intel(q);
+    if (!page) return std::move(page).error();
+    for (const auto& rec : page->items) {
+      auto ind = indicator_from_json(rec.body);
+      if (!ind) return std::move(ind).error();
+      out.push_back(std::move(*ind));
+    }
+  }
+  return out;
+}
+
+}  // namespace lachan::intel
