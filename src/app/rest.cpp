@@ -178,38 +178,7 @@ std::vector<std::string_view> list_param(const Request& req, std::string_view ke
 
 struct Auth {
   ServerContext& ctx;
-
-  // The caller of a request: Authorization: Bearer <API key or session token>, or the
-  // lachan_session cookie. nullopt (and a 401 in `err`) otherwise.
-  std::optional<Caller> caller(const Request& req, Response& err) const {
-    std::string_view token;
-    if (auto h = req.header("Authorization")) {
-      std::string_view v = *h;
-      if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) token = v.substr(7);
-    }
-    if (token.empty())
-      if (auto c = req.header("Cookie")) {
-        std::string_view v = *c;
-        size_t p = v.find("lachan_session=");
-        if (p != std::string_view::npos) {
-          token = v.substr(p + 15);
-          token = token.substr(0, token.find(';'));
-        }
-      }
-    if (token.empty()) {
-      err = api::error_response(401, "unauthenticated", "send Authorization: Bearer <API key or session token>");
-      err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\"");
-      return std::nullopt;
-    }
-    auto c = token.substr(0, 3) == "lk_" ? ctx.store->authenticate_api_key(token)
-                                         : ctx.store->authenticate_session(token, store::system_now());
-    if (!c.ok()) {
-      err = api::error_response(401, "unauthenticated", "the API key or session is unknown, revoked or expired");
-      err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\", error=\"invalid_token\"");
-      return std::nullopt;
-    }
-    return *c;
-  }
+  std::optional<Caller> caller(const Request& req, Response& err) const { return authenticate(ctx, req, err); }
 };
 
 bool role_in(Role r, std::initializer_list<Role> allowed) {
@@ -231,14 +200,7 @@ bool may_see(const constituency::Constituency& reg, const Caller& c, const std::
 }
 
 void audit(ServerContext& ctx, const Caller& c, std::string action, std::string target, json::object detail) {
-  store::AuditEntry e;
-  e.at = store::system_now();
-  e.actor = c.actor;
-  e.org_id = c.org_id;
-  e.action = std::move(action);
-  e.target = std::move(target);
-  e.detail = json::serialize(detail);
-  (void)ctx.store->append_audit(e);
+  audit_action(ctx, c, std::move(action), std::move(target), json::serialize(detail));
 }
 
 Result<store::WarningFilter> warning_filter(const Request& req) {
@@ -301,6 +263,47 @@ std::string str_field(const json::object& o, std::string_view key) {
 }
 
 }  // namespace
+
+std::optional<Caller> authenticate(ServerContext& ctx, const Request& req, Response& err) {
+  std::string_view token;
+  if (auto h = req.header("Authorization")) {
+    std::string_view v = *h;
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) token = v.substr(7);
+  }
+  if (token.empty())
+    if (auto c = req.header("Cookie")) {
+      std::string_view v = *c;
+      size_t p = v.find("lachan_session=");
+      if (p != std::string_view::npos) {
+        token = v.substr(p + 15);
+        token = token.substr(0, token.find(';'));
+      }
+    }
+  if (token.empty()) {
+    err = api::error_response(401, "unauthenticated", "send Authorization: Bearer <API key or session token>");
+    err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\"");
+    return std::nullopt;
+  }
+  auto c = token.substr(0, 3) == "lk_" ? ctx.store->authenticate_api_key(token)
+                                       : ctx.store->authenticate_session(token, store::system_now());
+  if (!c.ok()) {
+    err = api::error_response(401, "unauthenticated", "the API key or session is unknown, revoked or expired");
+    err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\", error=\"invalid_token\"");
+    return std::nullopt;
+  }
+  return *c;
+}
+
+void audit_action(ServerContext& ctx, const Caller& c, std::string action, std::string target, std::string detail_json) {
+  store::AuditEntry e;
+  e.at = store::system_now();
+  e.actor = c.actor;
+  e.org_id = c.org_id;
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.detail = std::move(detail_json);
+  (void)ctx.store->append_audit(e);
+}
 
 void add_routes(api::Router& router, ServerContext& ctx) {
   using api::Method;

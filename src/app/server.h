@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,6 +97,13 @@ struct IngestResult {
 // returns only when they are durable. Bad records are counted and reported, never stop the rest.
 IngestResult ingest_body(ServerContext& ctx, std::string_view org, const parse::Source& source, std::string_view body,
                          int64_t received_at_ms);
+
+// The caller of a request: Authorization: Bearer <API key or session token>, or the
+// lachan_session cookie. nullopt (and a 401 in `err`) otherwise.
+std::optional<store::Caller> authenticate(ServerContext& ctx, const api::Request& req, api::Response& err);
+// Appends to the audit log for `c` (detail: a JSON object's text).
+void audit_action(ServerContext& ctx, const store::Caller& c, std::string action, std::string target,
+                  std::string detail_json = "{}");
 
 // Registers every REST route (under /api/v1), /healthz, /readyz and /metrics.
 void add_routes(api::Router& router, ServerContext& ctx);
