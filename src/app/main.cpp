@@ -235,6 +235,8 @@ int main(int argc, char** argv) {
                     "seconds (event time) correlation inputs may arrive out of order");
     cmd->add_option("--correlation-idle-flush", serve_cfg.correlation_idle_flush_s,
                     "seconds without events after which an organisation's correlation windows close");
+    cmd->add_option("--intel-retro-hunt-days", serve_cfg.intel_retro_hunt_days,
+                    "days of archived events new indicators are searched for (0: off)");
     cmd->add_option("--url-file", serve_cfg.url_file, "write the base URL (and syslog ports) to this file once listening");
   };
   auto* serve = app.add_subcommand("serve", "run the platform: ingest, detection, warnings, REST API");
@@ -316,6 +318,7 @@ int main(int argc, char** argv) {
       if (given("--correlation-tolerance")) serve_cfg.correlation_tolerance_s = flags.correlation_tolerance_s;
       if (given("--correlation-idle-flush")) serve_cfg.correlation_idle_flush_s = flags.correlation_idle_flush_s;
       if (given("--url-file")) serve_cfg.url_file = flags.url_file;
+      if (given("--intel-retro-hunt-days")) serve_cfg.intel_retro_hunt_days = flags.intel_retro_hunt_days;
     }
     serve_cfg.config_dir = config_dir();
     if (serve_cfg.rules.empty()) serve_cfg.rules = {(fs::path(serve_cfg.config_dir).parent_path() / "rules").string()};

@@ -12,6 +12,8 @@
 #include "core/strings.h"
 #include "core/time.h"
 #include "detect/flatten.h"
+#include "app/intel_service.h"
+#include "intel/observables.h"
 #include "sigma/correlation.h"
 
 namespace lachan::app {
@@ -68,6 +70,14 @@ struct Pipeline::Impl {
   std::vector<sigma::CorrelationHit> corr_hits;
   sigma::CorrelationInput corr_in;
 
+  // Indicator matching.
+  simdjson::dom::parser intel_parser;
+  intel::ObservableExtractor observables;
+  std::vector<intel::EventObservable> obs;
+  std::vector<intel::Hit> intel_hits;
+  std::unordered_map<std::string, store::IntelSighting> sightings;  // by ref + '\n' + org, this batch
+  std::shared_ptr<const intel::Snapshot> snapshot;
+
   std::thread thread;
   std::atomic<bool> stopping{false};
   std::atomic<bool> drain{false};
@@ -83,6 +93,8 @@ struct Pipeline::Impl {
   api::metrics::Counter& malformed;
   api::metrics::Counter& corrupt;
   api::metrics::Counter& corr_dropped;
+  api::metrics::Counter& intel_hits_total;
+  api::metrics::Counter& intel_listed_total;
   api::metrics::Histogram& batch_seconds;
   api::metrics::Histogram& latency;
 
@@ -105,6 +117,9 @@ struct Pipeline::Impl {
         corrupt(m.counter("lachan_spool_corrupt_regions_total", "Damaged spool regions skipped by the pipeline")),
         corr_dropped(m.counter("lachan_correlation_inputs_dropped_total",
                                "Correlation inputs dropped: later than the tolerance, or over the state limits")),
+        intel_hits_total(m.counter("lachan_intel_hits_total", "Events that matched an indicator (one per indicator)")),
+        intel_listed_total(m.counter("lachan_intel_listed_total",
+                                     "Indicator hits on a value of a warning list: recorded as sightings, not raised")),
         batch_seconds(m.histogram("lachan_stage_seconds", "Time per batch in a pipeline stage",
                                   api::metrics::default_seconds_buckets(), {{"stage", "detect_warn_store"}})),
         latency(m.histogram("lachan_acceptance_to_warning_seconds",
@@ -134,6 +149,7 @@ struct Pipeline::Impl {
                                   rec.payload, store::system_now());
       return;
     }
+    if (snapshot && snapshot->size() > 0) match_intel(rec, json, out, received);
     hits.clear();
     rules->match(ev, ctx, hits);
     if (hits.empty()) return;
@@ -158,6 +174,71 @@ struct Pipeline::Impl {
       out.push_back(builder.build(d));
       received.push_back(rec.received_at_ms);
     }
+  }
+
+  // Every observable of the event against the indicators: a hit is a warning for the sender
+  // (unless the value is on a warning list) and a sighting either way.
+  void match_intel(const bus::Record& rec, std::string_view json, std::vector<store::WarningUpsert>& out,
+                   std::vector<int64_t>& received) {
+    simdjson::dom::element root;
+    if (intel_parser.parse(json.data(), json.size(), false).get(root) != simdjson::SUCCESS) return;
+    observables.extract(root, obs);
+    if (obs.empty()) return;
+    const int64_t now = store::system_now();
+    snapshot->match(obs, now, intel_hits);
+    if (intel_hits.empty()) return;
+    auto ns = rules->event_time(ev);
+    const int64_t t = ns ? *ns / 1'000'000 : rec.received_at_ms;
+    for (const intel::Hit& h : intel_hits) {
+      intel_hits_total.inc();
+      const intel::IndicatorView v = snapshot->indicator(h.indicator);
+      const intel::EventObservable& o = obs[h.observable];
+      const bool listed = opt.is_listed && opt.is_listed(o.type, o.value);
+      std::string key = std::string(v.ref);
+      key += '\n';
+      key += rec.org_id;
+      auto [it, fresh] = sightings.try_emplace(std::move(key));
+      store::IntelSighting& s = it->second;
+      if (fresh) {
+        s.ref = std::string(v.ref);
+        s.org_id = std::string(rec.org_id);
+        s.first_seen = s.last_seen = t;
+      }
+      ++s.count;
+      s.first_seen = std::min(s.first_seen, t);
+      s.last_seen = std::max(s.last_seen, t);
+      if (listed) {
+        ++s.listed;
+        intel_listed_total.inc();
+        continue;
+      }
+      detections.inc();
+      IntelHitText text = describe_hit(v, o, false);
+      warn::Detection d;
+      d.detector = "intel";
+      d.rule_id = text.rule_id;
+      d.rule_title = text.title;
+      d.severity = intel::severity_for_score(
+          intel::decayed_score(v.confidence, snapshot->first_type(h.indicator), v.modified_ms, now));
+      d.tags = text.tags;
+      d.event_json = rec.payload;
+      d.event_time = t;
+      d.received_at = rec.received_at_ms;
+      d.sender_org = rec.org_id;
+      out.push_back(builder.build(d));
+      received.push_back(rec.received_at_ms);
+    }
+  }
+
+  // Sightings of this batch, after its warnings are stored. A crash between the two counts the
+  // sightings of that batch again when it is reprocessed (counts are "at least").
+  void write_sightings() {
+    if (sightings.empty()) return;
+    std::vector<store::IntelSighting> v;
+    v.reserve(sightings.size());
+    for (auto& [k, s] : sightings) v.push_back(std::move(s));
+    sightings.clear();
+    if (auto r = store.add_sightings(v); !r) set_error("store: sightings: " + r.error().message);
   }
 
   // A CERT feed row is itself a report about its victim: one detection per row.
@@ -364,6 +445,7 @@ struct Pipeline::Impl {
       }
       auto t0 = std::chrono::steady_clock::now();
       builder.set_registry(registry.get());  // a changed registry applies from the next batch
+      if (opt.intel) snapshot = opt.intel->get();  // so do new indicators
       upserts.clear();
       received.clear();
       for (const auto& r : batch.records) process(r, upserts, received);
@@ -372,6 +454,7 @@ struct Pipeline::Impl {
       flush_idle(upserts, received);
       // Retried until the store takes it: the spool keeps everything meanwhile.
       if (!apply(upserts, received, last)) return;
+      write_sightings();
       int64_t done = store::system_now();
       batch_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       next = last + 1;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "api/metrics.h"
 #include "bus/spool.h"
 #include "constituency/constituency.h"
+#include "intel/snapshot.h"
 #include "sigma/ruleset.h"
 #include "store/store.h"
 #include "warn/warning_builder.h"
@@ -57,6 +59,11 @@ struct PipelineOptions {
   std::size_t correlation_max_entries = 200'000;       // buffered inputs per organisation
   std::size_t correlation_evidence_bytes = 64u << 20;  // the newest events that fed correlations,
                                                        // kept for the evidence of their hits
+  // Indicators every event is matched against (none when null or empty). A hit raises a warning
+  // for the organisation that sent the event and records a sighting; a hit on a value of a
+  // warning list (`is_listed`) is recorded as a sighting, not raised.
+  const intel::SnapshotHolder* intel = nullptr;
+  std::function<bool(intel::ValueType, std::string_view)> is_listed;
 };
 
 class Pipeline {

@@ -11,6 +11,7 @@
 
 #include "api/http_server.h"
 #include "api/syslog_listener.h"
+#include "app/intel_service.h"
 #include "app/server.h"
 #include "bus/local/local_spool.h"
 #include "constituency/reference.h"
@@ -69,7 +70,8 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
                                                 "tls_cert", "tls_key", "rules", "http_threads", "max_body_bytes",
                                                 "max_batch_records", "max_record_bytes", "dedup_window_s",
                                                 "correlation_tolerance_s", "correlation_idle_flush_s",
-                                                "session_ttl_s", "max_spool_lag_bytes", "syslog_source", "url_file"};
+                                                "session_ttl_s", "max_spool_lag_bytes", "syslog_source", "url_file",
+                                                "intel_retro_hunt_days"};
     (void)v;
     if (std::find(known.begin(), known.end(), std::string(k.str())) == known.end())
       problems.push_back(fmt::format("{}: unknown key '{}'", path, k.str()));
@@ -91,6 +93,7 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
   num("correlation_idle_flush_s", cfg.correlation_idle_flush_s, 1, 86400);
   num("session_ttl_s", cfg.session_ttl_s, 60, int64_t{1} << 32);
   num("max_spool_lag_bytes", cfg.max_spool_lag_bytes, 1 << 20, int64_t{1} << 50);
+  num("intel_retro_hunt_days", cfg.intel_retro_hunt_days, 0, 3650);
   if (auto r = t["rules"]) {
     if (auto arr = r.as_array()) {
       cfg.rules.clear();
@@ -268,8 +271,19 @@ int run_serve(ServeConfig cfg) {
   ctx.registry = &registry;
   ctx.metrics = &metrics;
 
+  IntelOptions io;
+  io.retro_hunt_days = cfg.intel_retro_hunt_days;
+  io.warn.dedup_window_ms = cfg.dedup_window_s * 1000;
+  IntelService intel(**st, spool->get(), registry, io, metrics);
+  if (auto r = intel.start(); !r.ok()) {
+    fmt::print(stderr, "lachan serve: intel: {}\n", r.error().message);
+    return 1;
+  }
+  ctx.intel = &intel;
+
   PipelineOptions po;
   po.warn.dedup_window_ms = cfg.dedup_window_s * 1000;
+  po.intel = &intel.snapshot();
   po.correlation_tolerance = std::chrono::seconds(cfg.correlation_tolerance_s);
   po.correlation_idle_flush = std::chrono::seconds(cfg.correlation_idle_flush_s);
   Pipeline pipeline(**spool, **st, rules, registry, po, metrics);
@@ -361,6 +375,7 @@ int run_serve(ServeConfig cfg) {
   if (syslog) syslog->stop();
   (*server)->stop();
   pipeline.stop(true);
+  intel.stop();
   (*spool)->close();
   (void)(*st)->close();
   fmt::print("lachan serve: stopped cleanly (processed up to offset {})\n", pipeline.processed_offset());

@@ -43,6 +43,7 @@ struct ServeConfig {
   // Syslog senders: network -> organisation. A sender in none of them is looked up in the
   // constituency's ownership of addresses.
   std::vector<std::pair<std::string, std::string>> syslog_sources;
+  int64_t intel_retro_hunt_days = 30;  // new indicators are searched for in this many days of events; 0: off
   std::string url_file;  // when set, the base URL is written there once listening (tests, scripts)
   // Called once the server listens (the demo replays its telemetry here); false: shut down.
   std::function<bool(struct ServerContext&, const std::string& url)> on_ready;
@@ -51,7 +52,7 @@ struct ServeConfig {
 // Reads a TOML file into `cfg` (keys as the flags: data_dir, listen, syslog_udp, syslog_tcp,
 // syslog_address, tls_cert, tls_key, rules, http_threads, max_body_bytes, max_batch_records,
 // max_record_bytes, dedup_window_s, correlation_tolerance_s, correlation_idle_flush_s, session_ttl_s,
-// max_spool_lag_bytes, [[syslog_source]] network/org).
+// max_spool_lag_bytes, intel_retro_hunt_days, [[syslog_source]] network/org).
 Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
 
 struct SyslogSource {
@@ -67,6 +68,8 @@ struct IngestMetrics {
   api::metrics::Counter& refused;
 };
 
+class IntelService;
+
 // Everything the handlers share. Owned by run_serve.
 struct ServerContext {
   ServeConfig cfg;
@@ -74,6 +77,7 @@ struct ServerContext {
   bus::Spool* spool = nullptr;
   RegistryHolder* registry = nullptr;
   Pipeline* pipeline = nullptr;
+  IntelService* intel = nullptr;
   api::metrics::Registry* metrics = nullptr;
   IngestMetrics* ingest_metrics = nullptr;
   std::vector<SyslogSource> syslog_sources;

@@ -49,6 +49,13 @@ double decayed_score(int confidence, ValueType type, int64_t asserted_ms, int64_
   return base * std::exp2(-days / half_life_days);
 }
 
+store::Severity severity_for_score(double score) noexcept {
+  if (score >= 80) return store::Severity::high;
+  if (score >= 50) return store::Severity::medium;
+  if (score >= 20) return store::Severity::low;
+  return store::Severity::informational;
+}
+
 IndicatorView Snapshot::indicator(uint32_t i) const {
   const Meta& m = meta_[i];
   IndicatorView v;

@@ -15,6 +15,7 @@
 
 #include "intel/indicator_index.h"
 #include "intel/model.h"
+#include "store/model.h"
 
 namespace lachan::intel {
 
@@ -43,6 +44,10 @@ struct Hit {
 // it was last asserted (modified, else valid_from): 30 days for addresses, 90 for domains and
 // URLs, 180 for e-mail addresses; hashes, JA3/JA4 and file names do not decay.
 double decayed_score(int confidence, ValueType type, int64_t asserted_ms, int64_t now_ms) noexcept;
+
+// The severity of a warning raised by an indicator of this score: high from 80, medium from 50,
+// low from 20, informational below.
+store::Severity severity_for_score(double score) noexcept;
 
 class Snapshot {
  public:

@@ -1,0 +1,94 @@
+// Threat intelligence in `lachan serve`: the repository, the snapshot the pipeline matches every
+// event against (rebuilt off the pipeline's thread and swapped whole when indicators change, by
+// this server, another one or `lachan intel import` on the same data dir), and the retro-hunt
+// that searches the spool's recent events for new indicators.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/metrics.h"
+#include "app/pipeline.h"
+#include "bus/spool.h"
+#include "intel/repository.h"
+#include "intel/snapshot.h"
+#include "store/store.h"
+#include "warn/warning_builder.h"
+
+namespace lachan::app {
+
+struct IntelOptions {
+  int64_t retro_hunt_days = 30;   // how far back new indicators are searched for; 0: off
+  int64_t refresh_s = 2;          // how often the store is asked whether indicators changed
+  int64_t rebuild_s = 600;        // rebuilt at least this often anyway (validity ends)
+  warn::WarnOptions warn;
+};
+
+// What a warning raised by an indicator hit says: rule id (the indicator's ref, "retro:<ref>" for
+// a retro-hunt), title naming the value and the source, and tags (lachan.intel, lachan.retro,
+// tlp.<tlp>, intel.source:<source>, the indicator's tags, its ATT&CK techniques as attack.tNNNN).
+struct IntelHitText {
+  std::string rule_id, title;
+  std::vector<std::string> tags;
+};
+IntelHitText describe_hit(const intel::IndicatorView& v, const intel::EventObservable& o, bool retro);
+
+// Marks the indicators of the data dir as changed (for every server on it to rebuild).
+Result<void> bump_intel_generation(store::Store& store);
+
+class IntelService {
+ public:
+  IntelService(store::Store& store, bus::Spool* spool, const RegistryHolder& registry, IntelOptions options,
+               api::metrics::Registry& metrics);
+  ~IntelService();
+
+  // Builds the first snapshot and starts the refresh and retro-hunt thread.
+  Result<void> start();
+  void stop();
+
+  // Stores a batch (all or nothing) and has it matched from the next pipeline batch on; new
+  // indicators are queued for the retro-hunt.
+  Result<intel::ImportSummary> import(const intel::ImportBatch& batch, std::string_view collection);
+
+  const intel::SnapshotHolder& snapshot() const noexcept { return holder_; }
+  intel::Repository& repository() noexcept { return repo_; }
+  // Retro-hunts queued or running, and the warnings they have raised since start.
+  size_t retro_pending() const;
+  int64_t retro_raised() const noexcept { return retro_raised_.load(); }
+  // Blocks until the snapshot reflects every import made before the call (tests, demo).
+  void sync();
+
+ private:
+  void run();
+  Result<void> rebuild();
+  void retro_hunt(const std::vector<std::string>& refs);
+
+  store::Store& store_;
+  bus::Spool* spool_;
+  const RegistryHolder& registry_;
+  IntelOptions opt_;
+  intel::Repository repo_;
+  intel::SnapshotHolder holder_;
+  api::metrics::Counter& rebuilds_;
+  api::metrics::Counter& retro_warnings_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<std::string>> retro_queue_;
+  bool retro_running_ = false;
+  bool dirty_ = false;
+  bool stopping_ = false;
+  uint64_t wanted_ = 0, built_ = 0;  // import generations asked for and reflected
+  std::string seen_generation_;
+  std::atomic<int64_t> retro_raised_{0};
+  std::atomic<int64_t> snapshot_size_{0};
+  std::thread thread_;
+};
+
+}  // namespace lachan::app
