@@ -679,7 +679,8 @@ std::string quote_pattern_string(std::string_view s) {
   return out;
 }
 
-std::string pattern_for(const Observable& o) {
+namespace {
+std::string comparison_for(const Observable& o) {
   const char* path = "";
   switch (o.type) {
     case ValueType::ip: path = o.value.find(':') != std::string::npos ? "ipv6-addr:value" : "ipv4-addr:value"; break;
@@ -693,7 +694,25 @@ std::string pattern_for(const Observable& o) {
     case ValueType::ja4: path = "network-traffic:extensions.'x-ja4'.hash"; break;
     case ValueType::file_name: path = "file:name"; break;
   }
-  return std::string("[") + path + " = " + quote_pattern_string(o.value) + "]";
+  return std::string(path) + " = " + quote_pattern_string(o.value);
+}
+}  // namespace
+
+std::string pattern_for(const Observable& o) { return "[" + comparison_for(o) + "]"; }
+
+std::string pattern_for(const std::vector<std::vector<Observable>>& any_of) {
+  std::string out;
+  for (const auto& conj : any_of) {
+    if (conj.empty()) continue;
+    if (!out.empty()) out += " OR ";
+    out += '[';
+    for (size_t i = 0; i < conj.size(); ++i) {
+      if (i) out += " AND ";
+      out += comparison_for(conj[i]);
+    }
+    out += ']';
+  }
+  return out;
 }
 
 std::optional<int64_t> parse_stix_timestamp(std::string_view s) noexcept {

@@ -129,6 +129,8 @@ Result<std::vector<std::vector<Observable>>> indexable_terms(const Pattern& p,
 // The canonical pattern for one observable, its value escaped: "[ipv4-addr:value = '1.2.3.4']".
 // parse_pattern + indexable_terms of the result give the observable back.
 std::string pattern_for(const Observable& o);
+// The pattern of a disjunction of conjunctions: "[a = 'x' AND b = 'y'] OR [c = 'z']".
+std::string pattern_for(const std::vector<std::vector<Observable>>& any_of);
 
 // A STIX string literal: quotes added, ' and \ escaped.
 std::string quote_pattern_string(std::string_view s);
