@@ -1,5 +1,5 @@
 // Administration commands on a data dir (`lachan key create|list|revoke`, `user add|disable|enable`,
-// `org import|export`)
+// `org import|export`, `intel import|feeds`)
 // and the demo (`lachan demo`). Each returns the process exit code and prints its errors.
 #pragma once
 
@@ -20,6 +20,14 @@ int cmd_user_add(const std::string& data_dir, const std::string& username, const
 int cmd_user_set_disabled(const std::string& data_dir, const std::string& username, bool disabled);
 int cmd_org_import(const std::string& data_dir, const std::string& config_dir, const std::string& file);
 int cmd_org_export(const std::string& data_dir, const std::string& format, const std::string& out_path);
+
+struct IntelImportArgs {
+  std::string data_dir, location, format = "auto", feed, feeds_dir, source, tlp, collection = "national";
+};
+// `lachan intel import`: a file, folder (MISP feed) or URL into the data dir, all or nothing.
+int cmd_intel_import(const IntelImportArgs& args);
+// `lachan intel feeds`: every feed definition with its state; `pull` ("all" or a name) pulls now.
+int cmd_intel_feeds(const std::string& data_dir, const std::string& feeds_dir, const std::string& pull);
 
 struct ServeConfig;
 // Loads the demo constituency and demo users into an empty data dir, starts the server and

@@ -13,24 +13,7 @@
 
 namespace lachan::app {
 
-IntelHitText describe_hit(const intel::IndicatorView& v, const intel::EventObservable& o, bool retro) {
-  IntelHitText t;
-  t.rule_id = retro ? "retro:" + std::string(v.ref) : std::string(v.ref);
-  t.title = fmt::format("{}hreat intelligence: {} {} ({})", retro ? "Retrospective t" : "T", intel::value_type_name(o.type),
-                        o.value, v.source.empty() ? "unknown source" : v.source);
-  t.tags = {"lachan.intel"};
-  if (retro) t.tags.emplace_back("lachan.retro");
-  t.tags.push_back(std::string("tlp.") + intel::tlp_name(v.tlp));
-  t.tags.push_back("intel.source:" + std::string(v.source));
-  for (const auto& tag : v.tags) t.tags.push_back(tag.rfind("attack:", 0) == 0 ? "attack." + to_lower(tag.substr(7)) : tag);
-  return t;
-}
 
-Result<void> bump_intel_generation(store::Store& store) {
-  auto now = store::system_now();
-  auto id = store::random_hex(8);
-  return store.put_state("intel", "generation", fmt::format("{}-{}", now, id.ok() ? *id : std::string("x")), now);
-}
 
 IntelService::IntelService(store::Store& store, bus::Spool* spool, const RegistryHolder& registry,
                            IntelOptions options, api::metrics::Registry& metrics)
@@ -58,10 +41,82 @@ Result<void> IntelService::rebuild() {
 }
 
 Result<void> IntelService::start() {
+  if (!opt_.warninglists_dir.empty()) {
+    auto l = intel::load_warninglists(opt_.warninglists_dir);
+    if (!l) return std::move(l).error();
+    lists_ = std::move(*l);
+  }
+  if (!opt_.feeds_dir.empty()) {
+    auto defs = intel::load_feed_definitions(opt_.feeds_dir);
+    if (!defs) return std::move(defs).error();
+    auto states = intel::load_feed_states(store_);
+    if (!states) return std::move(states).error();
+    feeds_ = std::make_unique<intel::FeedScheduler>(std::move(*defs), std::move(*states));
+  }
   if (auto g = store_.get_state("intel", "generation"); g.ok() && g->has_value()) seen_generation_ = **g;
   if (auto r = rebuild(); !r) return r;
   thread_ = std::thread([this] { run(); });
+  if (feeds_ && opt_.pull_feeds) feeds_thread_ = std::thread([this] { run_feeds(); });
   return {};
+}
+
+bool IntelService::is_listed(intel::ValueType t, std::string_view value) const {
+  if (lists_.size() == 0) return false;
+  auto n = intel::normalise(t, value);
+  return n && lists_.listed(t, *n).has_value();
+}
+
+std::vector<std::pair<intel::FeedDefinition, intel::FeedState>> IntelService::feeds() const {
+  std::vector<std::pair<intel::FeedDefinition, intel::FeedState>> out;
+  std::lock_guard lk(feeds_mu_);
+  if (!feeds_) return out;
+  for (const auto& d : feeds_->definitions()) {
+    const intel::FeedState* s = feeds_->state(d.name);
+    out.emplace_back(d, s ? *s : intel::FeedState{});
+  }
+  return out;
+}
+
+// Pulls each enabled feed when it is due, one at a time; a failure keeps the feed's indicators.
+void IntelService::run_feeds() {
+  while (true) {
+    std::vector<intel::FeedDefinition> due;
+    {
+      std::lock_guard lk(feeds_mu_);
+      for (const auto& name : feeds_->due(store::system_now()))
+        for (const auto& d : feeds_->definitions())
+          if (d.name == name) due.push_back(d);
+    }
+    for (const auto& d : due) {
+      {
+        std::lock_guard lk(mu_);
+        if (stopping_) return;
+      }
+      // The pull happens on a copy of the scheduler's state, so listing never waits for a download.
+      intel::FeedScheduler one({d}, [&] {
+        std::lock_guard lk(feeds_mu_);
+        std::map<std::string, intel::FeedState> m;
+        if (const auto* s = feeds_->state(d.name)) m.emplace(d.name, *s);
+        return m;
+      }());
+      intel::FetchOptions fo;
+      fo.timeout = std::chrono::seconds(60);
+      auto out = intel::pull_feed(d, one, store_, store::system_now(), [&](const intel::ImportBatch& b) -> Result<void> {
+        auto s = import(b, "national");
+        if (!s) return std::move(s).error();
+        return {};
+      }, fo);
+      if (!out.ok) fmt::print(stderr, "lachan serve: feed {}: {}\n", d.name, out.error);
+      std::lock_guard lk(feeds_mu_);
+      if (const auto* s = one.state(d.name)) {
+        if (!s->last_error.empty()) feeds_->record_failure(d.name, s->last_attempt_ms, s->last_error);
+        else if (out.unchanged) feeds_->record_unchanged(d.name, s->last_attempt_ms);
+        else feeds_->record_success(d.name, s->last_attempt_ms, s->content_sha256, s->indicator_count);
+      }
+    }
+    std::unique_lock lk(mu_);
+    if (cv_.wait_for(lk, std::chrono::seconds(opt_.refresh_s), [&] { return stopping_; })) return;
+  }
 }
 
 void IntelService::stop() {
@@ -71,13 +126,13 @@ void IntelService::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (feeds_thread_.joinable()) feeds_thread_.join();
 }
 
 Result<intel::ImportSummary> IntelService::import(const intel::ImportBatch& batch, std::string_view collection) {
   auto s = repo_.put(batch, collection, store::system_now());
   if (!s) return s;
   if (s->added > 0) {
-    (void)bump_intel_generation(store_);
     std::lock_guard lk(mu_);
     dirty_ = true;
     ++wanted_;
@@ -188,7 +243,7 @@ void IntelService::retro_hunt(const std::vector<std::string>& refs) {
         ++s.count;
         s.first_seen = std::min(s.first_seen, rec.received_at_ms);
         s.last_seen = std::max(s.last_seen, rec.received_at_ms);
-        IntelHitText text = describe_hit(v, o, true);
+        intel::HitText text = intel::describe_hit(v, o, true);
         warn::Detection d;
         d.detector = "intel";
         d.rule_id = text.rule_id;

@@ -16,7 +16,10 @@
 #include "api/metrics.h"
 #include "app/pipeline.h"
 #include "bus/spool.h"
+#include "intel/feed_fetch.h"
+#include "intel/importer.h"
 #include "intel/repository.h"
+#include "intel/warninglist.h"
 #include "intel/snapshot.h"
 #include "store/store.h"
 #include "warn/warning_builder.h"
@@ -24,23 +27,15 @@
 namespace lachan::app {
 
 struct IntelOptions {
+  std::string warninglists_dir;   // MISP warning lists (empty: none)
+  std::string feeds_dir;          // feed definitions (empty: none)
+  bool pull_feeds = false;        // pull the enabled feeds on their schedules
+
   int64_t retro_hunt_days = 30;   // how far back new indicators are searched for; 0: off
   int64_t refresh_s = 2;          // how often the store is asked whether indicators changed
   int64_t rebuild_s = 600;        // rebuilt at least this often anyway (validity ends)
   warn::WarnOptions warn;
 };
-
-// What a warning raised by an indicator hit says: rule id (the indicator's ref, "retro:<ref>" for
-// a retro-hunt), title naming the value and the source, and tags (lachan.intel, lachan.retro,
-// tlp.<tlp>, intel.source:<source>, the indicator's tags, its ATT&CK techniques as attack.tNNNN).
-struct IntelHitText {
-  std::string rule_id, title;
-  std::vector<std::string> tags;
-};
-IntelHitText describe_hit(const intel::IndicatorView& v, const intel::EventObservable& o, bool retro);
-
-// Marks the indicators of the data dir as changed (for every server on it to rebuild).
-Result<void> bump_intel_generation(store::Store& store);
 
 class IntelService {
  public:
@@ -57,6 +52,11 @@ class IntelService {
   Result<intel::ImportSummary> import(const intel::ImportBatch& batch, std::string_view collection);
 
   const intel::SnapshotHolder& snapshot() const noexcept { return holder_; }
+  // Whether a value seen in an event is on a warning list (normalised first).
+  bool is_listed(intel::ValueType t, std::string_view value) const;
+  // The feed definitions and their states (a copy, for listing).
+  std::vector<std::pair<intel::FeedDefinition, intel::FeedState>> feeds() const;
+  const intel::WarningListSet& warninglists() const noexcept { return lists_; }
   intel::Repository& repository() noexcept { return repo_; }
   // Retro-hunts queued or running, and the warnings they have raised since start.
   size_t retro_pending() const;
@@ -68,6 +68,7 @@ class IntelService {
   void run();
   Result<void> rebuild();
   void retro_hunt(const std::vector<std::string>& refs);
+  void run_feeds();
 
   store::Store& store_;
   bus::Spool* spool_;
@@ -75,6 +76,10 @@ class IntelService {
   IntelOptions opt_;
   intel::Repository repo_;
   intel::SnapshotHolder holder_;
+  intel::WarningListSet lists_;
+  std::unique_ptr<intel::FeedScheduler> feeds_;  // guarded by feeds_mu_
+  mutable std::mutex feeds_mu_;
+  std::thread feeds_thread_;
   api::metrics::Counter& rebuilds_;
   api::metrics::Counter& retro_warnings_;
 

@@ -237,6 +237,8 @@ int main(int argc, char** argv) {
                     "seconds without events after which an organisation's correlation windows close");
     cmd->add_option("--intel-retro-hunt-days", serve_cfg.intel_retro_hunt_days,
                     "days of archived events new indicators are searched for (0: off)");
+    cmd->add_option("--intel-feeds-dir", serve_cfg.intel_feeds_dir, "feed definitions folder (default: the bundled ones)");
+    cmd->add_flag("--intel-pull-feeds", serve_cfg.intel_pull_feeds, "pull the enabled feeds on their schedules");
     cmd->add_option("--url-file", serve_cfg.url_file, "write the base URL (and syslog ports) to this file once listening");
   };
   auto* serve = app.add_subcommand("serve", "run the platform: ingest, detection, warnings, REST API");
@@ -289,6 +291,24 @@ int main(int argc, char** argv) {
   org_export->add_option("--format", export_format, "json (default) or csv")->check(CLI::IsMember({"json", "csv"}));
   org_export->add_option("--output,-o", export_out, "file (default: standard output)");
 
+  app::IntelImportArgs intel_args;
+  std::string feeds_pull;
+  auto* intel_cmd = app.add_subcommand("intel", "threat intelligence: indicators, feeds");
+  intel_cmd->require_subcommand(1);
+  auto* intel_import = intel_cmd->add_subcommand(
+      "import", "import STIX 2.1, MISP events or feeds, or a CSV/line feed, from a file, folder or URL (all or nothing)");
+  intel_import->add_option("--data-dir", intel_args.data_dir, "data dir")->required();
+  intel_import->add_option("location", intel_args.location, "file, folder (MISP feed) or http(s) URL")->required();
+  intel_import->add_option("--format", intel_args.format, "auto (default), stix, misp, misp-feed or feed");
+  intel_import->add_option("--feed", intel_args.feed, "feed definition name (config/feeds) for a CSV/line feed");
+  intel_import->add_option("--source", intel_args.source, "source name where the input names none");
+  intel_import->add_option("--tlp", intel_args.tlp, "TLP where the input marks none (default amber)");
+  intel_import->add_option("--collection", intel_args.collection, "collection to add to (default national)");
+  auto* intel_feeds = intel_cmd->add_subcommand("feeds", "list the feed definitions and their state; --pull pulls now");
+  intel_feeds->add_option("--data-dir", intel_args.data_dir, "data dir")->required();
+  intel_feeds->add_option("--pull", feeds_pull, "pull this feed now ('all': every enabled one)");
+  intel_feeds->add_option("--feeds-dir", intel_args.feeds_dir, "feed definitions folder (default: the bundled ones)");
+
   auto* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -318,6 +338,8 @@ int main(int argc, char** argv) {
       if (given("--correlation-tolerance")) serve_cfg.correlation_tolerance_s = flags.correlation_tolerance_s;
       if (given("--correlation-idle-flush")) serve_cfg.correlation_idle_flush_s = flags.correlation_idle_flush_s;
       if (given("--url-file")) serve_cfg.url_file = flags.url_file;
+      if (given("--intel-feeds-dir")) serve_cfg.intel_feeds_dir = flags.intel_feeds_dir;
+      if (given("--intel-pull-feeds")) serve_cfg.intel_pull_feeds = flags.intel_pull_feeds;
       if (given("--intel-retro-hunt-days")) serve_cfg.intel_retro_hunt_days = flags.intel_retro_hunt_days;
     }
     serve_cfg.config_dir = config_dir();
@@ -340,6 +362,11 @@ int main(int argc, char** argv) {
   }
   if (org_import->parsed()) return app::cmd_org_import(admin_dir, config_dir(), org_file);
   if (org_export->parsed()) return app::cmd_org_export(admin_dir, export_format, export_out);
+  if (intel_import->parsed() || intel_feeds->parsed()) {
+    if (intel_args.feeds_dir.empty()) intel_args.feeds_dir = config_dir() + "/feeds";
+    if (intel_import->parsed()) return app::cmd_intel_import(intel_args);
+    return app::cmd_intel_feeds(intel_args.data_dir, intel_args.feeds_dir, feeds_pull);
+  }
   if (version->parsed()) {
     fmt::print("lachan {}\n", LACHAN_VERSION);
     return 0;

@@ -12,7 +12,6 @@
 #include "core/strings.h"
 #include "core/time.h"
 #include "detect/flatten.h"
-#include "app/intel_service.h"
 #include "intel/observables.h"
 #include "sigma/correlation.h"
 
@@ -213,7 +212,7 @@ struct Pipeline::Impl {
         continue;
       }
       detections.inc();
-      IntelHitText text = describe_hit(v, o, false);
+      intel::HitText text = intel::describe_hit(v, o, false);
       warn::Detection d;
       d.detector = "intel";
       d.rule_id = text.rule_id;

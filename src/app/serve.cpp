@@ -68,10 +68,10 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
   for (auto&& [k, v] : t) {
     static const std::vector<std::string> known{"data_dir", "listen", "syslog_udp", "syslog_tcp", "syslog_address",
                                                 "tls_cert", "tls_key", "rules", "http_threads", "max_body_bytes",
-                                                "max_batch_records", "max_record_bytes", "dedup_window_s",
+                                                "max_batch_records", "max_record_bytes", "max_sample_bytes", "dedup_window_s",
                                                 "correlation_tolerance_s", "correlation_idle_flush_s",
                                                 "session_ttl_s", "max_spool_lag_bytes", "syslog_source", "url_file",
-                                                "intel_retro_hunt_days"};
+                                                "intel_retro_hunt_days", "intel_feeds_dir", "intel_pull_feeds"};
     (void)v;
     if (std::find(known.begin(), known.end(), std::string(k.str())) == known.end())
       problems.push_back(fmt::format("{}: unknown key '{}'", path, k.str()));
@@ -88,12 +88,18 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
   num("max_body_bytes", cfg.max_body_bytes, 1024, int64_t{1} << 34);
   num("max_batch_records", cfg.max_batch_records, 1, 10'000'000);
   num("max_record_bytes", cfg.max_record_bytes, 256, int64_t{1} << 28);
+  num("max_sample_bytes", cfg.max_sample_bytes, 1, int64_t{1} << 32);
   num("dedup_window_s", cfg.dedup_window_s, 0, int64_t{1} << 32);
   num("correlation_tolerance_s", cfg.correlation_tolerance_s, 0, 86400);
   num("correlation_idle_flush_s", cfg.correlation_idle_flush_s, 1, 86400);
   num("session_ttl_s", cfg.session_ttl_s, 60, int64_t{1} << 32);
   num("max_spool_lag_bytes", cfg.max_spool_lag_bytes, 1 << 20, int64_t{1} << 50);
   num("intel_retro_hunt_days", cfg.intel_retro_hunt_days, 0, 3650);
+  str("intel_feeds_dir", cfg.intel_feeds_dir);
+  if (auto b = t["intel_pull_feeds"]) {
+    if (auto v = b.value<bool>()) cfg.intel_pull_feeds = *v;
+    else problems.push_back(fmt::format("{}: 'intel_pull_feeds' must be true or false", path));
+  }
   if (auto r = t["rules"]) {
     if (auto arr = r.as_array()) {
       cfg.rules.clear();
@@ -274,6 +280,10 @@ int run_serve(ServeConfig cfg) {
   IntelOptions io;
   io.retro_hunt_days = cfg.intel_retro_hunt_days;
   io.warn.dedup_window_ms = cfg.dedup_window_s * 1000;
+  if (fs::exists(cfg.config_dir + "/warninglists")) io.warninglists_dir = cfg.config_dir + "/warninglists";
+  io.feeds_dir = !cfg.intel_feeds_dir.empty() ? cfg.intel_feeds_dir
+                 : fs::exists(cfg.config_dir + "/feeds") ? cfg.config_dir + "/feeds" : std::string();
+  io.pull_feeds = cfg.intel_pull_feeds;
   IntelService intel(**st, spool->get(), registry, io, metrics);
   if (auto r = intel.start(); !r.ok()) {
     fmt::print(stderr, "lachan serve: intel: {}\n", r.error().message);
@@ -284,6 +294,7 @@ int run_serve(ServeConfig cfg) {
   PipelineOptions po;
   po.warn.dedup_window_ms = cfg.dedup_window_s * 1000;
   po.intel = &intel.snapshot();
+  po.is_listed = [&intel](intel::ValueType t, std::string_view v) { return intel.is_listed(t, v); };
   po.correlation_tolerance = std::chrono::seconds(cfg.correlation_tolerance_s);
   po.correlation_idle_flush = std::chrono::seconds(cfg.correlation_idle_flush_s);
   Pipeline pipeline(**spool, **st, rules, registry, po, metrics);
@@ -312,6 +323,8 @@ int run_serve(ServeConfig cfg) {
 
   api::Router router;
   add_routes(router, ctx);
+  add_sample_routes(router, ctx);
+  add_intel_routes(router, ctx);
   http.threads = cfg.http_threads;
   http.max_body_bytes = cfg.max_body_bytes;
   http.tls_cert_file = cfg.tls_cert;

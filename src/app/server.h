@@ -35,6 +35,7 @@ struct ServeConfig {
   std::size_t max_body_bytes = 16u << 20;
   std::size_t max_batch_records = 100'000;
   std::size_t max_record_bytes = 1u << 20;
+  std::size_t max_sample_bytes = 32u << 20;  // malware samples (POST /api/v1/samples); max_body_bytes applies first
   int64_t dedup_window_s = 3600;
   int64_t correlation_tolerance_s = 30;    // out-of-order tolerance of correlation inputs (event time)
   int64_t correlation_idle_flush_s = 5;    // an organisation quiet this long: its correlation windows close
@@ -43,7 +44,9 @@ struct ServeConfig {
   // Syslog senders: network -> organisation. A sender in none of them is looked up in the
   // constituency's ownership of addresses.
   std::vector<std::pair<std::string, std::string>> syslog_sources;
-  int64_t intel_retro_hunt_days = 30;  // new indicators are searched for in this many days of events; 0: off
+  int64_t intel_retro_hunt_days = 30;
+  std::string intel_feeds_dir;         // feed definitions; empty: the bundled config/feeds
+  bool intel_pull_feeds = false;       // pull enabled feeds on schedule (off: no outbound traffic)  // new indicators are searched for in this many days of events; 0: off
   std::string url_file;  // when set, the base URL is written there once listening (tests, scripts)
   // Called once the server listens (the demo replays its telemetry here); false: shut down.
   std::function<bool(struct ServerContext&, const std::string& url)> on_ready;
@@ -51,8 +54,9 @@ struct ServeConfig {
 
 // Reads a TOML file into `cfg` (keys as the flags: data_dir, listen, syslog_udp, syslog_tcp,
 // syslog_address, tls_cert, tls_key, rules, http_threads, max_body_bytes, max_batch_records,
-// max_record_bytes, dedup_window_s, correlation_tolerance_s, correlation_idle_flush_s, session_ttl_s,
-// max_spool_lag_bytes, intel_retro_hunt_days, [[syslog_source]] network/org).
+// max_record_bytes, max_sample_bytes, dedup_window_s, correlation_tolerance_s, correlation_idle_flush_s, session_ttl_s,
+// max_spool_lag_bytes, intel_retro_hunt_days, intel_feeds_dir, intel_pull_feeds, [[syslog_source]]
+// network/org).
 Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
 
 struct SyslogSource {
@@ -111,6 +115,10 @@ void audit_action(ServerContext& ctx, const store::Caller& c, std::string action
 
 // Registers every REST route (under /api/v1), /healthz, /readyz and /metrics.
 void add_routes(api::Router& router, ServerContext& ctx);
+// Threat intelligence under /api/v1/intel: import, indicators, feeds (intel_api.cpp).
+void add_intel_routes(api::Router& router, ServerContext& ctx);
+// The malware repository's routes under /api/v1/samples (samples_api.cpp).
+void add_sample_routes(api::Router& router, ServerContext& ctx);
 
 // The OpenAPI 3.1 document of the REST API.
 const char* openapi_document();

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "store/common.h"
+
 namespace lachan::intel {
 namespace json = boost::json;
 namespace {
@@ -149,6 +151,12 @@ Result<ImportSummary> Repository::put(const ImportBatch& batch, std::string_view
   for (const auto& o : batch.objects) records.push_back(to_record(o, collection));
   auto st = store_.put_intel(records, now_ms);
   if (!st) return std::move(st).error();
+  if (st->added > 0) {
+    // Every server on this data dir rebuilds its snapshot when the generation changes.
+    auto id = store::random_hex(8);
+    (void)store_.put_state("intel", "generation", std::to_string(now_ms) + "-" + (id.ok() ? *id : std::string("x")),
+                           now_ms);
+  }
   ImportSummary s;
   s.indicators = static_cast<int64_t>(batch.indicators.size());
   s.objects = static_cast<int64_t>(batch.objects.size());

@@ -33,7 +33,8 @@ struct ImportSummary {
 class Repository {
  public:
   explicit Repository(store::Store& store) : store_(store) {}
-  // Stores the batch in one transaction (all or nothing) into `collection`.
+  // Stores the batch in one transaction (all or nothing) into `collection`; when anything is new,
+  // changes the intel generation (named state "intel"/"generation") that servers watch.
   Result<ImportSummary> put(const ImportBatch& batch, std::string_view collection, int64_t now_ms);
   // A snapshot of every current (latest, not revoked, not expired at now) indicator.
   Result<std::shared_ptr<const Snapshot>> snapshot(int64_t now_ms);

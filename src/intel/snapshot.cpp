@@ -5,6 +5,10 @@
 #include <limits>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
+#include "core/strings.h"
+
 namespace lachan::intel {
 namespace {
 
@@ -47,6 +51,19 @@ double decayed_score(int confidence, ValueType type, int64_t asserted_ms, int64_
   if (asserted_ms <= 0 || now_ms <= asserted_ms) return base;
   double days = static_cast<double>(now_ms - asserted_ms) / 86'400'000.0;
   return base * std::exp2(-days / half_life_days);
+}
+
+HitText describe_hit(const IndicatorView& v, const EventObservable& o, bool retro) {
+  HitText t;
+  t.rule_id = retro ? "retro:" + std::string(v.ref) : std::string(v.ref);
+  t.title = fmt::format("{}hreat intelligence: {} {} ({})", retro ? "Retrospective t" : "T", value_type_name(o.type),
+                        o.value, v.source.empty() ? "unknown source" : v.source);
+  t.tags = {"lachan.intel"};
+  if (retro) t.tags.emplace_back("lachan.retro");
+  t.tags.push_back(std::string("tlp.") + tlp_name(v.tlp));
+  t.tags.push_back("intel.source:" + std::string(v.source));
+  for (const auto& tag : v.tags) t.tags.push_back(tag.rfind("attack:", 0) == 0 ? "attack." + to_lower(tag.substr(7)) : tag);
+  return t;
 }
 
 store::Severity severity_for_score(double score) noexcept {

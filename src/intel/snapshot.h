@@ -45,6 +45,15 @@ struct Hit {
 // URLs, 180 for e-mail addresses; hashes, JA3/JA4 and file names do not decay.
 double decayed_score(int confidence, ValueType type, int64_t asserted_ms, int64_t now_ms) noexcept;
 
+// What a warning raised by an indicator hit says: rule id (the indicator's ref, "retro:<ref>" for
+// a retro-hunt), title naming the value and the source, and tags (lachan.intel, lachan.retro,
+// tlp.<tlp>, intel.source:<source>, the indicator's tags, its ATT&CK techniques as attack.tNNNN).
+struct HitText {
+  std::string rule_id, title;
+  std::vector<std::string> tags;
+};
+HitText describe_hit(const IndicatorView& v, const EventObservable& o, bool retro);
+
 // The severity of a warning raised by an indicator of this score: high from 80, medium from 50,
 // low from 20, informational below.
 store::Severity severity_for_score(double score) noexcept;
