@@ -318,6 +318,23 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 }  // namespace
 
 Response HttpServer::Impl::handle(Request& req) {
+  // Clients send some characters RFC 3986 reserves unescaped (TAXII's match[type]=…, curl -g):
+  // they are read as their percent-encoded form.
+  if (req.target.find_first_of("[]{}|^`\"<>\\") != std::string::npos) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string t;
+    t.reserve(req.target.size() + 16);
+    for (char c : req.target) {
+      if (std::string_view("[]{}|^`\"<>\\").find(c) != std::string_view::npos) {
+        t += '%';
+        t += kHex[static_cast<unsigned char>(c) >> 4];
+        t += kHex[static_cast<unsigned char>(c) & 15];
+      } else {
+        t += c;
+      }
+    }
+    req.target = std::move(t);
+  }
   auto url = boost::urls::parse_origin_form(req.target);
   if (!url) return error_response(400, "bad_request", "malformed request target");
   std::vector<std::string> segments;

@@ -325,6 +325,11 @@ int run_serve(ServeConfig cfg) {
   add_routes(router, ctx);
   add_sample_routes(router, ctx);
   add_intel_routes(router, ctx);
+  if (auto r = add_taxii_routes(router, ctx); !r.ok()) {
+    fmt::print(stderr, "lachan serve: taxii: {}\n", r.error().message);
+    pipeline.stop(false);
+    return 1;
+  }
   http.threads = cfg.http_threads;
   http.max_body_bytes = cfg.max_body_bytes;
   http.tls_cert_file = cfg.tls_cert;

@@ -117,6 +117,8 @@ void audit_action(ServerContext& ctx, const store::Caller& c, std::string action
 void add_routes(api::Router& router, ServerContext& ctx);
 // Threat intelligence under /api/v1/intel: import, indicators, feeds (intel_api.cpp).
 void add_intel_routes(api::Router& router, ServerContext& ctx);
+// Registers the TAXII 2.1 routes (/taxii2/…) and the intel exports (taxii.h), loading taxii.toml.
+Result<void> add_taxii_routes(api::Router& router, ServerContext& ctx);
 // The malware repository's routes under /api/v1/samples (samples_api.cpp).
 void add_sample_routes(api::Router& router, ServerContext& ctx);
 

@@ -115,6 +115,13 @@ json::object indicator_object(const Indicator& ind, const std::string& pattern, 
 
 }  // namespace
 
+std::optional<json::object> stix_indicator_object(const Indicator& ind) {
+  std::string pattern = ind.pattern.empty() ? pattern_of(ind.any_of) : ind.pattern;
+  if (pattern.empty()) return std::nullopt;
+  std::string identity = ind.source.empty() ? "" : "identity--" + stix_uuid5("identity:" + ind.source);
+  return indicator_object(ind, pattern, identity);
+}
+
 std::string stix_uuid5(std::string_view name) {
   // RFC 4122 URL namespace 6ba7b811-9dad-11d1-80b4-00c04fd430c8, names prefixed "urn:lachan:".
   static constexpr std::array<unsigned char, 16> kNamespace{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
@@ -169,11 +176,10 @@ std::string export_stix_bundle(const std::vector<Indicator>& indicators, const s
                                                  {"name", name}}));
   }
   for (const auto& ind : indicators) {
-    std::string pattern = ind.pattern.empty() ? pattern_of(ind.any_of) : ind.pattern;
-    if (pattern.empty()) continue;  // nothing to say what it indicates
+    auto o = stix_indicator_object(ind);
+    if (!o) continue;  // nothing to say what it indicates
     levels.insert(ind.tlp);
-    std::string identity = ind.source.empty() ? "" : "identity--" + stix_uuid5("identity:" + ind.source);
-    parts.push_back(json::serialize(indicator_object(ind, pattern, identity)));
+    parts.push_back(json::serialize(*o));
   }
   for (Tlp t : levels)
     if (!ids.contains(tlp_marking_ref(t))) parts.push_back(json::serialize(tlp_marking(t)));

@@ -2,6 +2,8 @@
 // the same indicators.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,11 @@ namespace lachan::intel {
 // generated identity (created_by_ref). Objects are written verbatim (those whose json is not a
 // JSON object are left out). The TLP 2.0 marking definitions used are included.
 std::string export_stix_bundle(const std::vector<Indicator>& indicators, const std::vector<IntelObject>& objects);
+
+// The indicator object export_stix_bundle writes for `ind` (created_by_ref: the identity named
+// after its source; object_marking_refs: its TLP 2.0 marking); nullopt when it has neither a
+// pattern nor observables.
+std::optional<boost::json::object> stix_indicator_object(const Indicator& ind);
 
 // UUIDv5 (RFC 4122, SHA-1) of `name` in a Lachan namespace: "xxxxxxxx-xxxx-5xxx-yxxx-xxxxxxxxxxxx".
 std::string stix_uuid5(std::string_view name);
