@@ -14,7 +14,9 @@
 #include <fmt/format.h>
 
 #include "app/admin.h"
+#include "app/intel_service.h"
 #include "app/server.h"
+#include "intel/stix_import.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace fs = std::filesystem;
@@ -71,6 +73,19 @@ std::string read_all(const fs::path& p) {
 
 bool replay(ServerContext& ctx, const std::string& demo_dir, const std::string& url, bool exit_after) {
   auto reg = ctx.registry->get();
+  // The demo CERT's indicators first, so that the replayed telemetry meets them.
+  if (fs::exists(fs::path(demo_dir) / "intel.json")) {
+    intel::ImportOptions io;
+    io.source = "demo";
+    auto batch = intel::import_stix(read_all(fs::path(demo_dir) / "intel.json"), io);
+    // Published "today": an indicator's score decays with age, and the demo's should be fresh.
+    if (batch)
+      for (auto& i : batch->indicators) i.created_ms = i.modified_ms = i.valid_from_ms = store::system_now();
+    auto sum = batch ? ctx.intel->import(*batch, "national") : Result<intel::ImportSummary>(batch.error());
+    if (!sum) fmt::print(stderr, "demo: intel.json: {}\n", sum.error().message);
+    else fmt::print("demo: {} indicators imported from intel.json\n", sum->indicators);
+    ctx.intel->sync();
+  }
   // (org, source) -> body
   std::map<std::pair<std::string, std::string>, std::string> bodies;
   size_t unowned = 0;
