@@ -527,8 +527,10 @@ Result<void> add_taxii_routes(api::Router& router, ServerContext& ctx) {
       Response err;
       auto c = authenticate(ctx, req, err);
       if (!c) {
-        Response r =
-            taxii_error(401, "Unauthorized", "an API key or session token is required (Authorization: Bearer)");
+        const bool sent = req.header("Authorization").has_value() || req.header("Cookie").has_value();
+        Response r = taxii_error(401, "Unauthorized",
+                                 sent ? "the API key or session is unknown, revoked or expired"
+                                      : "an API key or session token is required (Authorization: Bearer)");
         r.headers = err.headers;
         return r;
       }
