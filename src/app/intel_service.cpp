@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <unordered_map>
 
 #include "core/strings.h"
@@ -24,7 +25,10 @@ IntelService::IntelService(store::Store& store, bus::Spool* spool, const Registr
       repo_(store),
       rebuilds_(metrics.counter("lachan_intel_snapshot_builds_total", "Indicator snapshots built")),
       retro_warnings_(metrics.counter("lachan_intel_retro_warnings_total",
-                                      "Warnings raised by retro-hunts over archived events")) {
+                                      "Warnings raised by retro-hunts over archived events")),
+      build_seconds_(metrics.histogram("lachan_intel_snapshot_build_seconds",
+                                       "Time to build a new indicator snapshot (matching goes on with the old one)",
+                                       api::metrics::default_seconds_buckets())) {
   metrics.gauge_callback("lachan_intel_indicators", "Indicators in the matcher's snapshot", {},
                          [this] { return static_cast<double>(snapshot_size_.load()); });
 }
@@ -32,11 +36,18 @@ IntelService::IntelService(store::Store& store, bus::Spool* spool, const Registr
 IntelService::~IntelService() { stop(); }
 
 Result<void> IntelService::rebuild() {
+  auto t0 = std::chrono::steady_clock::now();
   auto s = repo_.snapshot(store::system_now());
   if (!s) return std::move(s).error();
-  snapshot_size_.store(static_cast<int64_t>((*s)->size()));
+  const size_t n = (*s)->size(), bytes = (*s)->memory_bytes();
+  snapshot_size_.store(static_cast<int64_t>(n));
   holder_.set(std::move(*s));
   rebuilds_.inc();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  build_seconds_.observe(secs);
+  fmt::print("lachan serve: intel snapshot: {} indicators, {:.1f} MiB, built in {:.2f} s\n", n,
+             static_cast<double>(bytes) / (1 << 20), secs);
+  std::fflush(stdout);
   return {};
 }
 

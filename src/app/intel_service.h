@@ -82,6 +82,7 @@ class IntelService {
   std::thread feeds_thread_;
   api::metrics::Counter& rebuilds_;
   api::metrics::Counter& retro_warnings_;
+  api::metrics::Histogram& build_seconds_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -304,6 +304,7 @@ int main(int argc, char** argv) {
   intel_import->add_option("--source", intel_args.source, "source name where the input names none");
   intel_import->add_option("--tlp", intel_args.tlp, "TLP where the input marks none (default amber)");
   intel_import->add_option("--collection", intel_args.collection, "collection to add to (default national)");
+  intel_import->add_option("--feeds-dir", intel_args.feeds_dir, "feed definitions folder for --feed (default: the bundled ones)");
   auto* intel_feeds = intel_cmd->add_subcommand("feeds", "list the feed definitions and their state; --pull pulls now");
   intel_feeds->add_option("--data-dir", intel_args.data_dir, "data dir")->required();
   intel_feeds->add_option("--pull", feeds_pull, "pull this feed now ('all': every enabled one)");

@@ -36,6 +36,7 @@ using Clock = std::function<TimeMs()>;
 TimeMs system_now();
 
 inline constexpr int kMaxPageSize = 500;
+inline constexpr int kMaxIntelVersions = 10;                 // versions kept per intelligence ref
 inline constexpr std::size_t kMaxEvidence = 10;              // evidence texts kept per warning
 inline constexpr std::size_t kMaxDeadLetterRaw = 64 * 1024;  // bytes of a dead letter's raw record kept
 
@@ -307,6 +308,7 @@ class Store {
   // ---- Threat intelligence ----
   // In one transaction: each record whose (ref, modified) is not stored yet becomes a new version
   // (added = now, seq assigned); the version with the greatest modified of each ref is its latest.
+  // Only the newest kMaxIntelVersions versions of a ref are kept; older ones are dropped.
   virtual Result<IntelWriteStats> put_intel(const std::vector<IntelRecord>& records, TimeMs now) = 0;
   // One page, in the order versions were added. malformed for a bad cursor.
   virtual Result<IntelPage> query_intel(const IntelQuery& query) = 0;

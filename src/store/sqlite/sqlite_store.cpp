@@ -1018,23 +1018,22 @@ class SqliteStore final : public Store {
     LS_TRY(tx, Transaction::begin(*writer_, true));
     IntelWriteStats st;
     for (const auto& r : records) {
+      // One look-up per record: the newest version of the ref, and whether this one is stored.
+      bool latest = true, known_ref = false;
       {
-        LS_TRY(q, writer_->cached("SELECT 1 FROM intel_records WHERE ref = ? AND modified = ?"));
-        q->bind_all(r.ref, r.modified);
+        LS_TRY(q, writer_->cached("SELECT MAX(modified), COALESCE(SUM(modified = ?), 0) FROM intel_records WHERE ref = ?"));
+        q->bind_all(r.modified, r.ref);
         LS_TRY(row, q->step());
-        if (row) {
-          ++st.unchanged;
-          continue;
+        if (row && !q->is_null(0)) {
+          if (q->i64(1) > 0) {
+            ++st.unchanged;
+            continue;
+          }
+          known_ref = true;
+          latest = q->i64(0) < r.modified;
         }
       }
-      bool latest = true;
-      {
-        LS_TRY(q, writer_->cached("SELECT MAX(modified) FROM intel_records WHERE ref = ?"));
-        q->bind(1, r.ref);
-        LS_TRY(row, q->step());
-        if (row && !q->is_null(0)) latest = q->i64(0) < r.modified;
-      }
-      if (latest) {
+      if (latest && known_ref) {
         LS_TRY(q, writer_->cached("UPDATE intel_records SET latest = 0 WHERE ref = ? AND latest = 1"));
         q->bind(1, r.ref);
         LS_CHECK(q->run());
@@ -1046,6 +1045,14 @@ class SqliteStore final : public Store {
                   static_cast<std::int64_t>(r.revoked), now, static_cast<std::int64_t>(latest), r.body);
       LS_CHECK(q->run());
       ++st.added;
+      if (known_ref) {
+        // Bounded history: a feed re-asserts its values on every pull.
+        LS_TRY(d, writer_->cached(
+                      "DELETE FROM intel_records WHERE ref = ? AND modified < (SELECT modified FROM intel_records "
+                      "WHERE ref = ? ORDER BY modified DESC LIMIT 1 OFFSET ?)"));
+        d->bind_all(r.ref, r.ref, static_cast<std::int64_t>(kMaxIntelVersions - 1));
+        LS_CHECK(d->run());
+      }
     }
     LS_CHECK(tx.commit());
     return st;

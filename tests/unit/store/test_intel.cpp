@@ -48,6 +48,22 @@ TEST_P(StoreTest, IntelKeepsEveryVersionAndKnowsTheLatest) {
   EXPECT_EQ(seen, (std::vector<std::string>{"indicator--b", "indicator--a"}));
 }
 
+TEST_P(StoreTest, IntelKeepsABoundedHistoryPerRef) {
+  for (int v = 1; v <= kMaxIntelVersions + 3; ++v) ASSERT_TRUE(store().put_intel({rec("indicator--f", kT0 + v)}, kT0 + 100 + v));
+  ASSERT_TRUE(store().put_intel({rec("indicator--g", kT0)}, kT0));
+  IntelQuery q;
+  q.refs = {"indicator--f"};
+  q.versions = IntelVersions::all;
+  auto all = store().query_intel(q);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->items.size(), static_cast<size_t>(kMaxIntelVersions));
+  EXPECT_EQ(all->items.front().modified, kT0 + 4);  // the three oldest are gone
+  EXPECT_EQ(all->items.back().modified, kT0 + kMaxIntelVersions + 3);
+  EXPECT_TRUE(all->items.back().latest);
+  q.refs = {"indicator--g"};
+  EXPECT_EQ(store().query_intel(q)->items.size(), 1u);
+}
+
 TEST_P(StoreTest, IntelQueriesFilterAndPage) {
   std::vector<IntelRecord> rs;
   for (int i = 0; i < 25; ++i) rs.push_back(rec("indicator--" + std::to_string(i), kT0, i % 5));
