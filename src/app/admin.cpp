@@ -21,19 +21,22 @@ namespace fs = std::filesystem;
 namespace lachan::app {
 namespace {
 
-Result<std::unique_ptr<store::Store>> open_store(const std::string& data_dir) {
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  if (ec) return make_error(Errc::io, fmt::format("cannot create data dir {}: {}", data_dir, ec.message()));
-  return store::open_sqlite_store((fs::path(data_dir) / "lachan.db").string());
-}
-
 Result<std::string> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return make_error(Errc::io, fmt::format("cannot open {}", path));
   std::ostringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+
+}  // namespace
+
+Result<std::unique_ptr<store::Store>> open_store(const std::string& data_dir) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return make_error(Errc::io, fmt::format("cannot create data dir {}: {}", data_dir, ec.message()));
+  return store::open_sqlite_store((fs::path(data_dir) / "lachan.db").string());
 }
 
 void cli_audit(store::Store& st, std::string action, std::string target, std::string org, std::string detail) {
@@ -46,8 +49,6 @@ void cli_audit(store::Store& st, std::string action, std::string target, std::st
   e.detail = std::move(detail);
   (void)st.append_audit(e);
 }
-
-}  // namespace
 
 int cmd_key_create(const std::string& data_dir, const std::string& org, const std::string& role_name,
                    const std::string& label) {

@@ -3,7 +3,11 @@
 // and the demo (`lachan demo`). Each returns the process exit code and prints its errors.
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include "core/result.h"
+#include "store/store.h"
 
 namespace lachan::app {
 
@@ -20,6 +24,11 @@ int cmd_user_add(const std::string& data_dir, const std::string& username, const
 int cmd_user_set_disabled(const std::string& data_dir, const std::string& username, bool disabled);
 int cmd_org_import(const std::string& data_dir, const std::string& config_dir, const std::string& file);
 int cmd_org_export(const std::string& data_dir, const std::string& format, const std::string& out_path);
+
+// The data dir's store (the folder created when missing).
+Result<std::unique_ptr<store::Store>> open_store(const std::string& data_dir);
+// An audit entry for a command-line action ("cli:<$USER>").
+void cli_audit(store::Store& st, std::string action, std::string target, std::string org, std::string detail);
 
 struct IntelImportArgs {
   std::string data_dir, location, format = "auto", feed, feeds_dir, source, tlp, collection = "national";

@@ -67,15 +67,7 @@ json::object indicator_json(const intel::Indicator& i, const store::IntelRecord&
   return o;
 }
 
-Response fail(const Error& e) {
-  int st = e.code == Errc::not_found ? 404
-           : e.code == Errc::limit   ? 413
-           : e.code == Errc::denied  ? 403
-           : (e.code == Errc::malformed || e.code == Errc::unsupported || e.code == Errc::invalid_config) ? 400
-           : e.code == Errc::io ? 502
-                                : 500;
-  return api::error_response(st, errc_name(e.code), st == 404 ? "not found" : e.message);
-}
+Response fail(const Error& e) { return error_response_for(e); }
 
 }  // namespace
 

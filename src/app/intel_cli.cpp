@@ -9,19 +9,11 @@
 #include "core/time.h"
 #include "intel/importer.h"
 #include "intel/repository.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace fs = std::filesystem;
 
 namespace lachan::app {
 namespace {
-
-Result<std::unique_ptr<store::Store>> open_data_dir(const std::string& data_dir) {
-  std::error_code ec;
-  fs::create_directories(data_dir, ec);
-  if (ec) return make_error(Errc::io, fmt::format("cannot create data dir {}: {}", data_dir, ec.message()));
-  return store::open_sqlite_store((fs::path(data_dir) / "lachan.db").string());
-}
 
 void print_summary(const intel::ImportSummary& s, const std::string& what) {
   fmt::print("{}: {} indicators, {} other objects; {} new versions stored, {} already known\n", what, s.indicators,
@@ -40,16 +32,6 @@ const intel::FeedDefinition* find_feed(const std::vector<intel::FeedDefinition>&
   for (const auto& d : defs)
     if (d.name == name) return &d;
   return nullptr;
-}
-
-void audit(store::Store& st, std::string action, std::string target, std::string detail) {
-  store::AuditEntry e;
-  e.at = store::system_now();
-  e.actor = "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown");
-  e.action = std::move(action);
-  e.target = std::move(target);
-  e.detail = std::move(detail);
-  (void)st.append_audit(e);
 }
 
 }  // namespace
@@ -92,7 +74,7 @@ int cmd_intel_import(const IntelImportArgs& a) {
     fmt::print(stderr, "lachan intel import: {} (nothing was imported)\n", batch.error().message);
     return 1;
   }
-  auto st = open_data_dir(a.data_dir);
+  auto st = open_store(a.data_dir);
   if (!st) {
     fmt::print(stderr, "lachan intel import: {}\n", st.error().message);
     return 1;
@@ -103,7 +85,7 @@ int cmd_intel_import(const IntelImportArgs& a) {
     fmt::print(stderr, "lachan intel import: {} (nothing was imported)\n", sum.error().message);
     return 1;
   }
-  audit(**st, "intel.import", "collection:" + a.collection,
+  cli_audit(**st, "intel.import", "collection:" + a.collection, "",
         fmt::format(R"({{"location":"{}","indicators":{},"added":{}}})", a.location, sum->indicators, sum->added));
   print_summary(*sum, a.location);
   return 0;
@@ -115,7 +97,7 @@ int cmd_intel_feeds(const std::string& data_dir, const std::string& feeds_dir, c
     fmt::print(stderr, "lachan intel feeds: {}\n", defs.error().message);
     return 1;
   }
-  auto st = open_data_dir(data_dir);
+  auto st = open_store(data_dir);
   if (!st) {
     fmt::print(stderr, "lachan intel feeds: {}\n", st.error().message);
     return 1;

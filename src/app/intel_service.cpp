@@ -147,15 +147,10 @@ Result<intel::ImportSummary> IntelService::import(const intel::ImportBatch& batc
     std::lock_guard lk(mu_);
     dirty_ = true;
     ++wanted_;
-    if (opt_.retro_hunt_days > 0 && spool_ && !s->new_refs.empty()) retro_queue_.push_back(s->new_refs);
+    if (opt_.retro_hunt_days > 0 && spool_ && !batch.indicators.empty()) retro_queue_.push_back(batch.indicators);
   }
   cv_.notify_all();
   return s;
-}
-
-size_t IntelService::retro_pending() const {
-  std::lock_guard lk(mu_);
-  return retro_queue_.size() + (retro_running_ ? 1 : 0);
 }
 
 void IntelService::sync() {
@@ -187,11 +182,11 @@ void IntelService::run() {
     lk.lock();
     built_ = std::max(built_, target);
     if (!retro_queue_.empty()) {
-      auto refs = std::move(retro_queue_.front());
+      auto inds = std::move(retro_queue_.front());
       retro_queue_.pop_front();
       retro_running_ = true;
       lk.unlock();
-      retro_hunt(refs);
+      retro_hunt(inds);
       lk.lock();
       retro_running_ = false;
     }
@@ -202,14 +197,9 @@ void IntelService::run() {
 
 // The spool's events of the last retro_hunt_days against only the new indicators: a hit is a
 // warning marked retrospective (tag lachan.retro) for the organisation that sent the event.
-void IntelService::retro_hunt(const std::vector<std::string>& refs) {
-  auto inds = repo_.indicators(refs);
-  if (!inds) {
-    fmt::print(stderr, "lachan serve: retro-hunt: {}\n", inds.error().message);
-    return;
-  }
+void IntelService::retro_hunt(const std::vector<intel::Indicator>& inds) {
   intel::SnapshotBuilder b;
-  for (const auto& i : *inds)
+  for (const auto& i : inds)
     if (!i.revoked) b.add(i);
   const int64_t now = store::system_now();
   auto snap = b.build(now);
@@ -276,7 +266,6 @@ void IntelService::retro_hunt(const std::vector<std::string>& refs) {
         fmt::print(stderr, "lachan serve: retro-hunt: {}\n", applied.error().message);
         return;
       }
-      retro_raised_ += static_cast<int64_t>(upserts.size());
       retro_warnings_.inc(upserts.size());
     }
     next = std::max(batch.next_offset, last + 1);

@@ -56,18 +56,13 @@ class IntelService {
   bool is_listed(intel::ValueType t, std::string_view value) const;
   // The feed definitions and their states (a copy, for listing).
   std::vector<std::pair<intel::FeedDefinition, intel::FeedState>> feeds() const;
-  const intel::WarningListSet& warninglists() const noexcept { return lists_; }
-  intel::Repository& repository() noexcept { return repo_; }
-  // Retro-hunts queued or running, and the warnings they have raised since start.
-  size_t retro_pending() const;
-  int64_t retro_raised() const noexcept { return retro_raised_.load(); }
   // Blocks until the snapshot reflects every import made before the call (tests, demo).
   void sync();
 
  private:
   void run();
   Result<void> rebuild();
-  void retro_hunt(const std::vector<std::string>& refs);
+  void retro_hunt(const std::vector<intel::Indicator>& inds);
   void run_feeds();
 
   store::Store& store_;
@@ -86,13 +81,12 @@ class IntelService {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::vector<std::string>> retro_queue_;
+  std::deque<std::vector<intel::Indicator>> retro_queue_;  // imported indicators, to hunt for
   bool retro_running_ = false;
   bool dirty_ = false;
   bool stopping_ = false;
   uint64_t wanted_ = 0, built_ = 0;  // import generations asked for and reflected
   std::string seen_generation_;
-  std::atomic<int64_t> retro_raised_{0};
   std::atomic<int64_t> snapshot_size_{0};
   std::thread thread_;
 };

@@ -37,10 +37,7 @@ int status_of(Errc c) {
   }
 }
 
-Response fail(const Error& e) {
-  int st = status_of(e.code);
-  return api::error_response(st, errc_name(e.code), st == 404 ? "not found" : e.message);
-}
+Response fail(const Error& e) { return error_response_for(e); }
 
 std::string iso(int64_t ms) { return ms ? format_timestamp(ms * 1'000'000) : std::string(); }
 
@@ -263,6 +260,11 @@ std::string str_field(const json::object& o, std::string_view key) {
 }
 
 }  // namespace
+
+Response error_response_for(const Error& e) {
+  int st = status_of(e.code);
+  return api::error_response(st, errc_name(e.code), st == 404 ? "not found" : e.message);
+}
 
 std::optional<Caller> authenticate(ServerContext& ctx, const Request& req, Response& err) {
   std::string_view token;

@@ -109,6 +109,9 @@ IngestResult ingest_body(ServerContext& ctx, std::string_view org, const parse::
 // The caller of a request: Authorization: Bearer <API key or session token>, or the
 // lachan_session cookie. nullopt (and a 401 in `err`) otherwise.
 std::optional<store::Caller> authenticate(ServerContext& ctx, const api::Request& req, api::Response& err);
+// The JSON error answer for a store or module error: 404 not_found (no detail), 409 conflict,
+// 403 denied, 400 malformed/invalid/unsupported, 413 limit, 503 busy, 500 otherwise.
+api::Response error_response_for(const Error& e);
 // Appends to the audit log for `c` (detail: a JSON object's text).
 void audit_action(ServerContext& ctx, const store::Caller& c, std::string action, std::string target,
                   std::string detail_json = "{}");

@@ -8,9 +8,7 @@
 #include <ctime>
 
 namespace lachan {
-namespace {
 
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -19,6 +17,8 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
+
+namespace {
 
 bool digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
   if (pos + n > s.size()) return false;

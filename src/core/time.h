@@ -19,6 +19,9 @@ std::optional<int64_t> parse_timestamp(std::string_view text) noexcept;
 // "2019-04-27T15:57:25.868864Z" (microsecond precision, trailing zeros kept at 6 digits).
 std::string format_timestamp(int64_t ns);
 
+// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept;
+
 // Calendar parts of a timestamp, for the Sigma time modifiers (UTC).
 struct CivilTime {
   int year, month, day, hour, minute, second;

@@ -14,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include "core/strings.h"
+#include "core/time.h"
 #include "match/cidr.h"
 
 namespace lachan::intel {
@@ -41,15 +42,6 @@ bool parse_int(std::string_view s, T& out) noexcept {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 // Replaces every occurrence of `from` (ASCII case-insensitive) by `to`.
 void replace_all_ci(std::string& s, std::string_view from, std::string_view to) {

@@ -2,47 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include "intel/json_fields.h"
 #include "store/common.h"
 
 namespace lachan::intel {
 namespace json = boost::json;
-namespace {
-
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  a.reserve(v.size());
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
-bool read_strings(const json::object& o, std::string_view key, std::vector<std::string>& out) {
-  const json::value* v = o.if_contains(key);
-  if (!v) return true;
-  const json::array* a = v->if_array();
-  if (!a) return false;
-  for (const auto& x : *a) {
-    const json::string* s = x.if_string();
-    if (!s) return false;
-    out.emplace_back(*s);
-  }
-  return true;
-}
-
-int64_t read_i64(const json::object& o, std::string_view key, int64_t dflt) {
-  const json::value* v = o.if_contains(key);
-  if (!v) return dflt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
-  return dflt;
-}
-
-std::string read_str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  const json::string* s = v ? v->if_string() : nullptr;
-  return s ? std::string(*s) : std::string();
-}
-
-}  // namespace
 
 std::string indicator_to_json(const Indicator& ind) {
   json::object o;
@@ -65,9 +29,9 @@ std::string indicator_to_json(const Indicator& ind) {
   o["modified"] = ind.modified_ms;
   if (ind.valid_from_ms) o["valid_from"] = ind.valid_from_ms;
   if (ind.valid_until_ms) o["valid_until"] = ind.valid_until_ms;
-  if (!ind.tags.empty()) o["tags"] = strings(ind.tags);
-  if (!ind.attack.empty()) o["attack"] = strings(ind.attack);
-  if (!ind.kill_chain.empty()) o["kill_chain"] = strings(ind.kill_chain);
+  if (!ind.tags.empty()) o["tags"] = jsonf::strings(ind.tags);
+  if (!ind.attack.empty()) o["attack"] = jsonf::strings(ind.attack);
+  if (!ind.kill_chain.empty()) o["kill_chain"] = jsonf::strings(ind.kill_chain);
   if (ind.revoked) o["revoked"] = true;
   return json::serialize(o);
 }
@@ -78,23 +42,23 @@ Result<Indicator> indicator_from_json(std::string_view text) {
   if (ec || !v.is_object()) return make_error(Errc::malformed, "stored indicator is not a JSON object");
   const json::object& o = v.get_object();
   Indicator ind;
-  ind.ref = read_str(o, "ref");
-  ind.name = read_str(o, "name");
-  ind.description = read_str(o, "description");
-  ind.pattern = read_str(o, "pattern");
-  ind.source = read_str(o, "source");
-  ind.source_ref = read_str(o, "source_ref");
-  auto tlp = parse_tlp(read_str(o, "tlp"));
+  ind.ref = jsonf::str(o, "ref");
+  ind.name = jsonf::str(o, "name");
+  ind.description = jsonf::str(o, "description");
+  ind.pattern = jsonf::str(o, "pattern");
+  ind.source = jsonf::str(o, "source");
+  ind.source_ref = jsonf::str(o, "source_ref");
+  auto tlp = parse_tlp(jsonf::str(o, "tlp"));
   if (!tlp) return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad tlp");
   ind.tlp = *tlp;
-  ind.confidence = static_cast<int>(read_i64(o, "confidence", -1));
-  ind.created_ms = read_i64(o, "created", 0);
-  ind.modified_ms = read_i64(o, "modified", 0);
-  ind.valid_from_ms = read_i64(o, "valid_from", 0);
-  ind.valid_until_ms = read_i64(o, "valid_until", 0);
+  ind.confidence = static_cast<int>(jsonf::i64(o, "confidence", -1));
+  ind.created_ms = jsonf::i64(o, "created", 0);
+  ind.modified_ms = jsonf::i64(o, "modified", 0);
+  ind.valid_from_ms = jsonf::i64(o, "valid_from", 0);
+  ind.valid_until_ms = jsonf::i64(o, "valid_until", 0);
   if (const json::value* r = o.if_contains("revoked"); r && r->is_bool()) ind.revoked = r->get_bool();
-  if (!read_strings(o, "tags", ind.tags) || !read_strings(o, "attack", ind.attack) ||
-      !read_strings(o, "kill_chain", ind.kill_chain))
+  if (!jsonf::strings_into(o, "tags", ind.tags) || !jsonf::strings_into(o, "attack", ind.attack) ||
+      !jsonf::strings_into(o, "kill_chain", ind.kill_chain))
     return make_error(Errc::malformed, "stored indicator " + ind.ref + ": bad list");
   const json::value* any = o.if_contains("any_of");
   if (any) {

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+
+#include "intel/json_fields.h"
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -56,33 +58,8 @@ std::string iso(int64_t ms) {
   return format_timestamp(ms * 1'000'000);
 }
 
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
-std::string read_str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  const json::string* s = v ? v->if_string() : nullptr;
-  return s ? std::string(*s) : std::string();
-}
-
-bool read_strings(const json::object& o, std::string_view key, std::vector<std::string>& out) {
-  const json::value* v = o.if_contains(key);
-  if (!v) return true;
-  const json::array* a = v->if_array();
-  if (!a) return false;
-  for (const auto& x : *a) {
-    const json::string* s = x.if_string();
-    if (!s) return false;
-    out.emplace_back(*s);
-  }
-  return true;
-}
-
 std::optional<int64_t> read_time(const json::object& o, std::string_view key) {
-  auto ns = parse_timestamp(read_str(o, key));
+  auto ns = parse_timestamp(jsonf::str(o, key));
   if (!ns) return std::nullopt;
   return *ns / 1'000'000;
 }
@@ -305,10 +282,10 @@ std::string sample_to_json(const SampleRecord& r) {
   json::array yara;
   for (const auto& m : r.yara)
     yara.push_back(
-        json::object{{"rule", m.rule}, {"namespace", m.ns}, {"tags", strings(m.tags)}, {"family", m.family}});
+        json::object{{"rule", m.rule}, {"namespace", m.ns}, {"tags", jsonf::strings(m.tags)}, {"family", m.family}});
   o["yara"] = std::move(yara);
   o["family"] = r.family;
-  o["tags"] = strings(r.tags);
+  o["tags"] = jsonf::strings(r.tags);
   return json::serialize(o);
 }
 
@@ -318,9 +295,9 @@ Result<SampleRecord> sample_from_json(std::string_view text) {
   if (ec || !v.is_object()) return make_error(Errc::malformed, "sample record: not a JSON object");
   const auto& o = v.as_object();
   SampleRecord r;
-  r.sha256 = read_str(o, "sha256");
-  r.md5 = read_str(o, "md5");
-  r.sha1 = read_str(o, "sha1");
+  r.sha256 = jsonf::str(o, "sha256");
+  r.md5 = jsonf::str(o, "md5");
+  r.sha1 = jsonf::str(o, "sha1");
   auto bad = [&](std::string_view what) {
     return make_error(Errc::malformed, fmt::format("sample record {}: {}", r.sha256.empty() ? "?" : r.sha256, what));
   };
@@ -329,21 +306,21 @@ Result<SampleRecord> sample_from_json(std::string_view text) {
   const json::value* size = o.if_contains("size");
   if (!size || !(size->is_uint64() || (size->is_int64() && size->get_int64() >= 0))) return bad("size is not a count");
   r.size = size->is_uint64() ? size->get_uint64() : static_cast<uint64_t>(size->get_int64());
-  r.file_name = read_str(o, "file_name");
-  r.magic = read_str(o, "magic");
-  r.family = read_str(o, "family");
+  r.file_name = jsonf::str(o, "file_name");
+  r.magic = jsonf::str(o, "magic");
+  r.family = jsonf::str(o, "family");
   auto first = read_time(o, "first_seen"), last = read_time(o, "last_seen");
   if (!first || !last) return bad("first_seen/last_seen are not times");
   r.first_seen_ms = *first;
   r.last_seen_ms = *last;
-  if (!read_strings(o, "tags", r.tags)) return bad("tags is not a list of strings");
+  if (!jsonf::strings_into(o, "tags", r.tags)) return bad("tags is not a list of strings");
   if (const json::value* subs = o.if_contains("submitted_by")) {
     if (!subs->is_array()) return bad("submitted_by is not a list");
     for (const auto& x : subs->as_array()) {
       if (!x.is_object()) return bad("submitted_by holds a non-object");
       auto at = read_time(x.as_object(), "at");
       if (!at) return bad("submitted_by[].at is not a time");
-      r.submitted_by.push_back(SampleSubmitter{read_str(x.as_object(), "org"), read_str(x.as_object(), "actor"), *at});
+      r.submitted_by.push_back(SampleSubmitter{jsonf::str(x.as_object(), "org"), jsonf::str(x.as_object(), "actor"), *at});
     }
   }
   if (const json::value* yara = o.if_contains("yara")) {
@@ -351,10 +328,10 @@ Result<SampleRecord> sample_from_json(std::string_view text) {
     for (const auto& x : yara->as_array()) {
       if (!x.is_object()) return bad("yara holds a non-object");
       YaraMatch m;
-      m.rule = read_str(x.as_object(), "rule");
-      m.ns = read_str(x.as_object(), "namespace");
-      m.family = read_str(x.as_object(), "family");
-      if (!read_strings(x.as_object(), "tags", m.tags)) return bad("yara[].tags is not a list of strings");
+      m.rule = jsonf::str(x.as_object(), "rule");
+      m.ns = jsonf::str(x.as_object(), "namespace");
+      m.family = jsonf::str(x.as_object(), "family");
+      if (!jsonf::strings_into(x.as_object(), "tags", m.tags)) return bad("yara[].tags is not a list of strings");
       r.yara.push_back(std::move(m));
     }
   }

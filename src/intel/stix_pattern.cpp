@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "core/time.h"
 
 namespace lachan::intel {
 namespace {
@@ -17,14 +18,6 @@ bool is_ident_char(char c) noexcept { return is_ident_start(c) || (c >= '0' && c
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool fixed_digits(std::string_view s, size_t pos, size_t n, int& out) noexcept {
   if (pos + n > s.size()) return false;
