@@ -152,6 +152,19 @@ std::string audit_chain_hash(std::string_view prev_hash, const AuditEntry& e) {
   return sha256_hex(s);
 }
 
+std::string custody_chain_hash(std::string_view prev_hash, const CustodyEntry& e) {
+  std::string s;
+  append_field(s, prev_hash);
+  append_field(s, std::to_string(e.evidence_id));
+  append_field(s, e.sha256);
+  append_field(s, to_string(e.action));
+  append_field(s, e.actor);
+  append_field(s, e.org_id);
+  append_field(s, e.remote);
+  append_field(s, std::to_string(e.at));
+  return sha256_hex(s);
+}
+
 std::string encode_cursor(std::string_view tag, const std::vector<std::int64_t>& values) {
   std::string s(tag);
   for (auto v : values) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/incident.h"
 #include "store/model.h"
 
 namespace lachan::store {
@@ -43,6 +44,9 @@ const std::string& decoy_password_hash();
 // SHA-256 (hex) of the previous entry's hash and this entry's fields (all but id), each
 // length-prefixed so that no two different entries serialise alike.
 std::string audit_chain_hash(std::string_view prev_hash, const AuditEntry& e);
+// The same for the evidence chain of custody: SHA-256 (hex) of the previous entry's hash and this
+// entry's fields (all but id), length-prefixed.
+std::string custody_chain_hash(std::string_view prev_hash, const CustodyEntry& e);
 
 // ---- Cursors ----
 // An opaque cursor: a tag (what it was made for) and some integers. decode_cursor returns nullopt

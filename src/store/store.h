@@ -27,7 +27,9 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/incident.h"
 #include "store/model.h"
+#include "store/outbox.h"
 
 namespace lachan::store {
 
@@ -327,6 +329,145 @@ class Store {
   virtual Result<std::optional<std::string>> get_state(std::string_view scope, std::string_view key) = 0;
   // Every (key, value) of the scope, ordered by key.
   virtual Result<std::vector<std::pair<std::string, std::string>>> list_state(std::string_view scope) = 0;
+
+  // ---- Incidents (scoped reads and changes) ----
+  // Tenancy is the warnings' rule: an incident is visible to a caller iff caller.org_id is among
+  // its routes (routed_to: the routes given when created or updated, plus the affected orgs and
+  // the team). An invisible incident (or task, evidence, ...) is not_found, for every role.
+  // Changes: not_found if invisible, then denied unless may_change_status(role) (creating and
+  // commenting: may_report_incident), then conflict for a change not allowed from the state.
+  // Every change adds to the incident's timeline and, for creation, status changes and merges,
+  // the audit log ("incident.create", "incident.update", "incident.status", "incident.merge"), in
+  // its transaction.
+
+  // A new incident in status new, with the next reference of now's UTC year and SLA due times
+  // from the policy. denied when the caller's organisation would not be among its routes;
+  // not_found when a warning in warning_ids is invisible to the caller; malformed without a
+  // title or without any affected organisation or team.
+  virtual Result<Incident> create_incident(const Caller& caller, const NewIncident& incident, const SlaPolicy& sla,
+                                           TimeMs now) = 0;
+  virtual Result<Incident> get_incident(const Caller& caller, std::int64_t id) = 0;
+  // Newest first; malformed for a bad cursor.
+  virtual Result<IncidentPage> query_incidents(const Caller& caller, const IncidentQuery& query) = 0;
+  // Changes the given fields (a new severity recomputes the SLA due times from `created`). Changing
+  // affected_orgs or routed_to (or team) rewrites the routes; the caller's organisation must stay
+  // among them (denied otherwise). conflict for a merged incident.
+  virtual Result<Incident> update_incident(const Caller& caller, std::int64_t id, const IncidentUpdate& update,
+                                           const SlaPolicy& sla, TimeMs now) = 0;
+  // A workflow step (incident_transition_allowed), recorded with who, when and why. The first
+  // step away from new sets first_response_at; resolved sets resolved_at, leaving resolved or
+  // closed (reopen) clears it; closed sets closed_at. conflict for a merged incident.
+  virtual Result<Incident> change_incident_status(const Caller& caller, std::int64_t id, IncidentStatus to,
+                                                  std::string_view reason, TimeMs now) = 0;
+  // The incident's status changes, oldest first.
+  virtual Result<std::vector<IncidentChange>> list_incident_changes(const Caller& caller, std::int64_t id) = 0;
+  // Links warnings (each visible to the caller, else not_found) to the incident; linking one
+  // twice is fine.
+  virtual Result<void> link_incident_warnings(const Caller& caller, std::int64_t id,
+                                              const std::vector<std::int64_t>& warning_ids, TimeMs now) = 0;
+
+  virtual Result<TimelineEntry> add_incident_comment(const Caller& caller, std::int64_t id, std::string_view text,
+                                                     TimeMs now) = 0;
+  // Comments and system events, oldest first.
+  virtual Result<std::vector<TimelineEntry>> list_incident_timeline(const Caller& caller, std::int64_t id) = 0;
+
+  virtual Result<IncidentTask> add_incident_task(const Caller& caller, std::int64_t id, const IncidentTask& task,
+                                                 TimeMs now) = 0;
+  virtual Result<IncidentTask> update_incident_task(const Caller& caller, std::int64_t task_id,
+                                                    const TaskUpdate& update, TimeMs now) = 0;
+  virtual Result<std::vector<IncidentTask>> list_incident_tasks(const Caller& caller, std::int64_t id) = 0;
+
+  // Adds an observable, or (same type and value) updates its indicator flag.
+  virtual Result<IncidentObservable> add_incident_observable(const Caller& caller, std::int64_t id,
+                                                             const IncidentObservable& observable, TimeMs now) = 0;
+  virtual Result<std::vector<IncidentObservable>> list_incident_observables(const Caller& caller,
+                                                                            std::int64_t id) = 0;
+
+  // Links two incidents, both visible to the caller; conflict for a link to itself or when the
+  // pair is linked already (in either direction).
+  virtual Result<IncidentLink> link_incidents(const Caller& caller, std::int64_t a, std::int64_t b,
+                                              IncidentLinkKind kind, TimeMs now) = 0;
+  // The links of the incident to incidents the caller may see.
+  virtual Result<std::vector<IncidentLink>> list_incident_links(const Caller& caller, std::int64_t id) = 0;
+
+  // Merges `from` into `into` in one transaction: into references from's warnings, gains its
+  // affected organisations and routes, and takes over its tasks, observables, comments and
+  // evidence; from becomes closed with merged_into = into, and is linked to it as a duplicate.
+  // Both must be visible; conflict when they are the same, either is merged already, or into is
+  // closed. Returns `into` as merged.
+  virtual Result<Incident> merge_incidents(const Caller& caller, std::int64_t into, std::int64_t from,
+                                           std::string_view reason, TimeMs now) = 0;
+
+  // For the SLA scanner (not scoped): incidents, not merged, whose SLA of a kind is due at or
+  // before now, is not met (no first response; not resolved or closed) and was not notified;
+  // oldest due first, at most limit.
+  virtual Result<std::vector<SlaBreach>> list_sla_breaches(TimeMs now, int limit) = 0;
+  // Records that the breach was notified; conflict when it was already (one notifier wins).
+  virtual Result<void> mark_sla_breach_notified(std::int64_t id, SlaKind kind, TimeMs now) = 0;
+
+  // ---- Evidence and its chain of custody ----
+  // Records an uploaded file's metadata (sha256: 64 hex characters, else malformed) and its
+  // custody "upload" entry.
+  virtual Result<Evidence> add_evidence(const Caller& caller, std::int64_t incident_id, const NewEvidence& evidence,
+                                        std::string_view remote, TimeMs now) = 0;
+  virtual Result<std::vector<Evidence>> list_evidence(const Caller& caller, std::int64_t incident_id) = 0;
+  // Appends a custody entry (view, download, export) for evidence the caller may see.
+  virtual Result<CustodyEntry> record_custody(const Caller& caller, std::int64_t evidence_id, CustodyAction action,
+                                              std::string_view remote, TimeMs now) = 0;
+  // The evidence's custody entries, oldest first.
+  virtual Result<std::vector<CustodyEntry>> list_custody(const Caller& caller, std::int64_t evidence_id) = 0;
+  // Recomputes the custody hash chain (all evidence); the number of entries checked, or conflict
+  // naming the first entry whose hash does not match.
+  virtual Result<std::int64_t> verify_custody_chain() = 0;
+
+  // ---- Notification outbox (the notifier's side is not scoped; listings take visible orgs) ----
+  // In one transaction: each notification whose dedup_key is new becomes pending (attempts 0,
+  // next_attempt_at = max(now, not_before)); a known dedup_key changes nothing. Outcomes in order.
+  virtual Result<std::vector<EnqueueOutcome>> enqueue_notifications(const std::vector<NewNotification>& batch,
+                                                                    TimeMs now) = 0;
+  // Claims up to limit notifications due at now: pending with next_attempt_at <= now, or in flight
+  // with an expired lease (its sender died). Each becomes in_flight, attempts + 1, leased until
+  // now + lease_ms. One whose expired lease was its last attempt becomes dead instead.
+  // Oldest due first.
+  virtual Result<std::vector<Notification>> claim_notifications(TimeMs now, int limit, TimeMs lease_ms) = 0;
+  // Ends the claimed attempt (attempt = Notification::attempts as claimed; conflict when the
+  // notification is not in flight with that attempt: its lease expired and another took it).
+  // Records the attempt in the delivery log; then sent, or pending at retry_at (or now +
+  // outbox_backoff(attempts)) while attempts < max_attempts, else dead. failed is dead at once.
+  virtual Result<Notification> complete_notification(std::int64_t id, int attempt, const DeliveryReport& report,
+                                                     TimeMs now) = 0;
+  virtual Result<NotificationPage> list_notifications(const std::vector<std::string>& visible_org_ids,
+                                                      const NotificationFilter& filter, int limit,
+                                                      std::string_view cursor) = 0;
+  // The attempts of a notification whose org_id is visible (else not_found), oldest first.
+  virtual Result<std::vector<Delivery>> list_deliveries(const std::vector<std::string>& visible_org_ids,
+                                                        std::int64_t notification_id) = 0;
+  // Replays a dead notification: pending now, attempts 0. conflict unless dead.
+  virtual Result<Notification> requeue_notification(const std::vector<std::string>& visible_org_ids,
+                                                    std::int64_t id, TimeMs now) = 0;
+
+  // ---- Subscriptions ----
+  // A caller sees its organisation's subscriptions (org-wide ones, and personal ones: its own, or
+  // anyone's for an admin); others are not_found. Org-wide subscriptions are created and changed
+  // by admins and analysts, personal ones by their owner (actor "user:<username>") or an admin.
+  // Creating one for another organisation is denied.
+  virtual Result<Subscription> create_subscription(const Caller& caller, const Subscription& sub, TimeMs now) = 0;
+  virtual Result<Subscription> get_subscription(const Caller& caller, std::int64_t id) = 0;
+  virtual Result<std::vector<Subscription>> list_subscriptions(const Caller& caller) = 0;
+  // Replaces the fields of sub.id (org_id and username cannot change).
+  virtual Result<Subscription> update_subscription(const Caller& caller, const Subscription& sub, TimeMs now) = 0;
+  virtual Result<void> delete_subscription(const Caller& caller, std::int64_t id) = 0;
+  // For the notifier (not scoped): enabled subscriptions to the topic, ordered by id.
+  virtual Result<std::vector<Subscription>> subscriptions_for(SubscriptionTopic topic) = 0;
+
+  // ---- Live stream ----
+  // Appends an event (seq and, when 0, at assigned); seq only grows, even across pruning.
+  virtual Result<std::int64_t> append_stream_event(const StreamEvent& event) = 0;
+  // Events after seq `after` whose org_ids include caller.org_id, ascending, at most limit
+  // (clamped to 1..kMaxPageSize).
+  virtual Result<StreamPage> read_stream_after(const Caller& caller, std::int64_t after, int limit) = 0;
+  // Removes events older than `before`; returns how many.
+  virtual Result<std::int64_t> prune_stream(TimeMs before) = 0;
 
   // ---- Operations ----
   virtual Result<StoreStats> stats() = 0;

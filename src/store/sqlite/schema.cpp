@@ -11,7 +11,8 @@ struct Migration {
 };
 
 // Column types are the portable spellings (TEXT, BIGINT, INTEGER, BLOB); `INTEGER PRIMARY KEY`
-// (SQLite's rowid alias) and the append-only triggers are SQLite's own.
+// (SQLite's rowid alias, AUTOINCREMENT where a number must never be reused) and the append-only
+// triggers are SQLite's own.
 constexpr Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE organisations (
@@ -183,6 +184,200 @@ CREATE TABLE named_state (
   value TEXT NOT NULL,
   updated BIGINT NOT NULL,
   PRIMARY KEY (scope, key)
+);
+)sql"},
+    // Incident response (incidents, workflow history, tasks, observables, timeline, links, the
+    // warnings they came from, evidence and its append-only, hash-chained custody log), the
+    // notification outbox with its delivery log, subscriptions, and the live stream's events.
+    // Additive only. Lists a query filters on get rows of their own (incident_routes,
+    // incident_affected, stream_event_orgs); other lists are JSON text.
+    {5, R"sql(
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY,
+  ref TEXT NOT NULL UNIQUE,
+  ref_year INTEGER NOT NULL,
+  ref_seq BIGINT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  category TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  tlp TEXT NOT NULL,
+  pap TEXT NOT NULL,
+  affected_orgs TEXT NOT NULL,
+  team TEXT NOT NULL,
+  assignee TEXT NOT NULL,
+  status TEXT NOT NULL,
+  source TEXT NOT NULL,
+  reported_by TEXT NOT NULL,
+  routed_to TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  updated BIGINT NOT NULL,
+  first_response_due BIGINT NOT NULL,
+  resolution_due BIGINT NOT NULL,
+  first_response_at BIGINT NOT NULL DEFAULT 0,
+  resolved_at BIGINT NOT NULL DEFAULT 0,
+  closed_at BIGINT NOT NULL DEFAULT 0,
+  first_response_breach_notified BIGINT NOT NULL DEFAULT 0,
+  resolution_breach_notified BIGINT NOT NULL DEFAULT 0,
+  merged_into BIGINT NOT NULL DEFAULT 0,
+  UNIQUE (ref_year, ref_seq)
+);
+CREATE INDEX incidents_first_response_due ON incidents(first_response_at, first_response_due);
+CREATE INDEX incidents_resolution_due ON incidents(resolved_at, resolution_due);
+CREATE TABLE incident_routes (
+  org_id TEXT NOT NULL,
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  PRIMARY KEY (org_id, incident_id)
+);
+CREATE TABLE incident_affected (
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  org_id TEXT NOT NULL,
+  PRIMARY KEY (incident_id, org_id)
+);
+CREATE TABLE incident_changes (
+  id INTEGER PRIMARY KEY,
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  from_status TEXT NOT NULL,
+  to_status TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX incident_changes_incident ON incident_changes(incident_id, id);
+CREATE TABLE incident_warnings (
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  warning_id BIGINT NOT NULL REFERENCES warnings(id),
+  PRIMARY KEY (incident_id, warning_id)
+);
+CREATE INDEX incident_warnings_warning ON incident_warnings(warning_id);
+CREATE TABLE incident_tasks (
+  id INTEGER PRIMARY KEY,
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  title TEXT NOT NULL,
+  status TEXT NOT NULL,
+  assignee TEXT NOT NULL,
+  due BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  updated BIGINT NOT NULL
+);
+CREATE INDEX incident_tasks_incident ON incident_tasks(incident_id, id);
+CREATE TABLE incident_observables (
+  id INTEGER PRIMARY KEY,
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  type TEXT NOT NULL,
+  value TEXT NOT NULL,
+  indicator INTEGER NOT NULL,
+  added_by TEXT NOT NULL,
+  added_at BIGINT NOT NULL,
+  UNIQUE (incident_id, type, value)
+);
+CREATE TABLE incident_timeline (
+  id INTEGER PRIMARY KEY,
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  kind TEXT NOT NULL,
+  author TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX incident_timeline_incident ON incident_timeline(incident_id, id);
+CREATE TABLE incident_links (
+  a BIGINT NOT NULL REFERENCES incidents(id),
+  b BIGINT NOT NULL REFERENCES incidents(id),
+  kind TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  PRIMARY KEY (a, b)
+);
+CREATE INDEX incident_links_b ON incident_links(b);
+CREATE TABLE evidence (
+  id INTEGER PRIMARY KEY,
+  incident_id BIGINT NOT NULL REFERENCES incidents(id),
+  sha256 TEXT NOT NULL,
+  name TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  uploaded_by TEXT NOT NULL,
+  uploaded_at BIGINT NOT NULL
+);
+CREATE INDEX evidence_incident ON evidence(incident_id, id);
+CREATE INDEX evidence_sha256 ON evidence(sha256);
+CREATE TABLE evidence_custody (
+  id INTEGER PRIMARY KEY,
+  evidence_id BIGINT NOT NULL REFERENCES evidence(id),
+  sha256 TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  org_id TEXT NOT NULL,
+  remote TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX evidence_custody_evidence ON evidence_custody(evidence_id, id);
+CREATE TRIGGER evidence_custody_no_update BEFORE UPDATE ON evidence_custody
+BEGIN SELECT RAISE(ABORT, 'chain of custody is append-only'); END;
+CREATE TRIGGER evidence_custody_no_delete BEFORE DELETE ON evidence_custody
+BEGIN SELECT RAISE(ABORT, 'chain of custody is append-only'); END;
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  org_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  dedup_key TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  lease_until BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  sent_at BIGINT NOT NULL
+);
+CREATE INDEX notifications_due ON notifications(state, next_attempt_at, id);
+CREATE INDEX notifications_lease ON notifications(state, lease_until, id);
+CREATE INDEX notifications_org ON notifications(org_id, id);
+CREATE TABLE notification_deliveries (
+  id INTEGER PRIMARY KEY,
+  notification_id BIGINT NOT NULL REFERENCES notifications(id),
+  attempt INTEGER NOT NULL,
+  at BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  latency_ms BIGINT NOT NULL,
+  error TEXT NOT NULL
+);
+CREATE INDEX notification_deliveries_notification ON notification_deliveries(notification_id, id);
+CREATE TABLE subscriptions (
+  id INTEGER PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  username TEXT NOT NULL,
+  topics TEXT NOT NULL,
+  min_severity INTEGER NOT NULL,
+  categories TEXT NOT NULL,
+  orgs TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  digest_minutes INTEGER NOT NULL,
+  enabled INTEGER NOT NULL,
+  created BIGINT NOT NULL,
+  updated BIGINT NOT NULL
+);
+CREATE INDEX subscriptions_org ON subscriptions(org_id, id);
+CREATE TABLE stream_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  org_ids TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX stream_events_at ON stream_events(at);
+CREATE TABLE stream_event_orgs (
+  org_id TEXT NOT NULL,
+  seq BIGINT NOT NULL REFERENCES stream_events(seq) ON DELETE CASCADE,
+  PRIMARY KEY (org_id, seq)
 );
 )sql"},
 };

@@ -17,6 +17,7 @@
 
 #include "store/common.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/incidents.h"
 #include "store/sqlite/schema.h"
 
 // Propagate an error from a Result: LS_TRY binds the value, LS_CHECK only checks.
@@ -1211,6 +1212,143 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // ---- Incidents, evidence, outbox, subscriptions, stream: sqlite_incidents.cpp ----
+
+  Result<Incident> create_incident(const Caller& c, const NewIncident& n, const SlaPolicy& sla, TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::create_incident(db, c, n, sla, now); });
+  }
+  Result<Incident> get_incident(const Caller& c, std::int64_t id) override {
+    return in_read([&](Db& db) { return sqlite::get_incident(db, c, id); });
+  }
+  Result<IncidentPage> query_incidents(const Caller& c, const IncidentQuery& q) override {
+    return in_read([&](Db& db) { return sqlite::query_incidents(db, c, q); });
+  }
+  Result<Incident> update_incident(const Caller& c, std::int64_t id, const IncidentUpdate& u, const SlaPolicy& sla,
+                                   TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::update_incident(db, c, id, u, sla, now); });
+  }
+  Result<Incident> change_incident_status(const Caller& c, std::int64_t id, IncidentStatus to, std::string_view reason,
+                                          TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::change_incident_status(db, c, id, to, reason, now); });
+  }
+  Result<std::vector<IncidentChange>> list_incident_changes(const Caller& c, std::int64_t id) override {
+    return in_read([&](Db& db) { return sqlite::list_incident_changes(db, c, id); });
+  }
+  Result<void> link_incident_warnings(const Caller& c, std::int64_t id, const std::vector<std::int64_t>& warning_ids,
+                                      TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::link_incident_warnings(db, c, id, warning_ids, now); });
+  }
+  Result<TimelineEntry> add_incident_comment(const Caller& c, std::int64_t id, std::string_view text,
+                                             TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::add_incident_comment(db, c, id, text, now); });
+  }
+  Result<std::vector<TimelineEntry>> list_incident_timeline(const Caller& c, std::int64_t id) override {
+    return in_read([&](Db& db) { return sqlite::list_incident_timeline(db, c, id); });
+  }
+  Result<IncidentTask> add_incident_task(const Caller& c, std::int64_t id, const IncidentTask& t, TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::add_incident_task(db, c, id, t, now); });
+  }
+  Result<IncidentTask> update_incident_task(const Caller& c, std::int64_t task_id, const TaskUpdate& u,
+                                            TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::update_incident_task(db, c, task_id, u, now); });
+  }
+  Result<std::vector<IncidentTask>> list_incident_tasks(const Caller& c, std::int64_t id) override {
+    return in_read([&](Db& db) { return sqlite::list_incident_tasks(db, c, id); });
+  }
+  Result<IncidentObservable> add_incident_observable(const Caller& c, std::int64_t id, const IncidentObservable& o,
+                                                     TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::add_incident_observable(db, c, id, o, now); });
+  }
+  Result<std::vector<IncidentObservable>> list_incident_observables(const Caller& c, std::int64_t id) override {
+    return in_read([&](Db& db) { return sqlite::list_incident_observables(db, c, id); });
+  }
+  Result<IncidentLink> link_incidents(const Caller& c, std::int64_t a, std::int64_t b, IncidentLinkKind kind,
+                                      TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::link_incidents(db, c, a, b, kind, now); });
+  }
+  Result<std::vector<IncidentLink>> list_incident_links(const Caller& c, std::int64_t id) override {
+    return in_read([&](Db& db) { return sqlite::list_incident_links(db, c, id); });
+  }
+  Result<Incident> merge_incidents(const Caller& c, std::int64_t into, std::int64_t from, std::string_view reason,
+                                   TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::merge_incidents(db, c, into, from, reason, now); });
+  }
+  Result<std::vector<SlaBreach>> list_sla_breaches(TimeMs now, int limit) override {
+    return in_read([&](Db& db) { return sqlite::list_sla_breaches(db, now, limit); });
+  }
+  Result<void> mark_sla_breach_notified(std::int64_t id, SlaKind kind, TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::mark_sla_breach_notified(db, id, kind, now); });
+  }
+  Result<Evidence> add_evidence(const Caller& c, std::int64_t incident_id, const NewEvidence& e,
+                                std::string_view remote, TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::add_evidence(db, c, incident_id, e, remote, now); });
+  }
+  Result<std::vector<Evidence>> list_evidence(const Caller& c, std::int64_t incident_id) override {
+    return in_read([&](Db& db) { return sqlite::list_evidence(db, c, incident_id); });
+  }
+  Result<CustodyEntry> record_custody(const Caller& c, std::int64_t evidence_id, CustodyAction action,
+                                      std::string_view remote, TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::record_custody(db, c, evidence_id, action, remote, now); });
+  }
+  Result<std::vector<CustodyEntry>> list_custody(const Caller& c, std::int64_t evidence_id) override {
+    return in_read([&](Db& db) { return sqlite::list_custody(db, c, evidence_id); });
+  }
+  Result<std::int64_t> verify_custody_chain() override {
+    return in_read([&](Db& db) { return sqlite::verify_custody_chain(db); });
+  }
+  Result<std::vector<EnqueueOutcome>> enqueue_notifications(const std::vector<NewNotification>& batch,
+                                                            TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::enqueue_notifications(db, batch, now); });
+  }
+  Result<std::vector<Notification>> claim_notifications(TimeMs now, int limit, TimeMs lease_ms) override {
+    return in_write([&](Db& db) { return sqlite::claim_notifications(db, now, limit, lease_ms); });
+  }
+  Result<Notification> complete_notification(std::int64_t id, int attempt, const DeliveryReport& report,
+                                             TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::complete_notification(db, id, attempt, report, now); });
+  }
+  Result<NotificationPage> list_notifications(const std::vector<std::string>& visible_org_ids,
+                                              const NotificationFilter& filter, int limit,
+                                              std::string_view cursor) override {
+    return in_read([&](Db& db) { return sqlite::list_notifications(db, visible_org_ids, filter, limit, cursor); });
+  }
+  Result<std::vector<Delivery>> list_deliveries(const std::vector<std::string>& visible_org_ids,
+                                                std::int64_t notification_id) override {
+    return in_read([&](Db& db) { return sqlite::list_deliveries(db, visible_org_ids, notification_id); });
+  }
+  Result<Notification> requeue_notification(const std::vector<std::string>& visible_org_ids, std::int64_t id,
+                                            TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::requeue_notification(db, visible_org_ids, id, now); });
+  }
+  Result<Subscription> create_subscription(const Caller& c, const Subscription& sub, TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::create_subscription(db, c, sub, now); });
+  }
+  Result<Subscription> get_subscription(const Caller& c, std::int64_t id) override {
+    return in_read([&](Db& db) { return sqlite::get_subscription(db, c, id); });
+  }
+  Result<std::vector<Subscription>> list_subscriptions(const Caller& c) override {
+    return in_read([&](Db& db) { return sqlite::list_subscriptions(db, c); });
+  }
+  Result<Subscription> update_subscription(const Caller& c, const Subscription& sub, TimeMs now) override {
+    return in_write([&](Db& db) { return sqlite::update_subscription(db, c, sub, now); });
+  }
+  Result<void> delete_subscription(const Caller& c, std::int64_t id) override {
+    return in_write([&](Db& db) { return sqlite::delete_subscription(db, c, id); });
+  }
+  Result<std::vector<Subscription>> subscriptions_for(SubscriptionTopic topic) override {
+    return in_read([&](Db& db) { return sqlite::subscriptions_for(db, topic); });
+  }
+  Result<std::int64_t> append_stream_event(const StreamEvent& e) override {
+    TimeMs now = clock_();
+    return in_write([&](Db& db) { return sqlite::append_stream_event(db, e, now); });
+  }
+  Result<StreamPage> read_stream_after(const Caller& c, std::int64_t after, int limit) override {
+    return in_read([&](Db& db) { return sqlite::read_stream_after(db, c, after, limit); });
+  }
+  Result<std::int64_t> prune_stream(TimeMs before) override {
+    return in_write([&](Db& db) { return sqlite::prune_stream(db, before); });
+  }
+
   // ---- Operations ----
 
   Result<StoreStats> stats() override {
@@ -1283,18 +1421,28 @@ class SqliteStore final : public Store {
   }
 
   // Appends to the hash chain inside the caller's write transaction.
-  Result<std::int64_t> append_audit_locked(Db& db, const AuditEntry& e) {
-    std::string prev;
-    {
-      LS_TRY(q, db.cached("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"));
-      LS_TRY(row, q->step());
-      if (row) prev = q->text(0);
-    }
-    LS_TRY(q, db.cached("INSERT INTO audit_log (at, actor, org_id, action, target, detail, prev_hash, hash) "
-                        "VALUES (?,?,?,?,?,?,?,?)"));
-    q->bind_all(e.at, e.actor, e.org_id, e.action, e.target, e.detail, prev, audit_chain_hash(prev, e));
-    LS_CHECK(q->run());
-    return db.last_insert_id();
+  Result<std::int64_t> append_audit_locked(Db& db, const AuditEntry& e) { return sqlite::append_audit_row(db, e); }
+
+  // f(writer) inside one write transaction, committed when f succeeds.
+  template <typename F>
+  auto in_write(F&& f) -> decltype(f(std::declval<Db&>())) {
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    auto tx = Transaction::begin(*writer_, true);
+    if (!tx) return std::move(tx).error();
+    auto r = f(*writer_);
+    if (!r) return r;
+    if (auto c = tx->commit(); !c) return c.error();
+    return r;
+  }
+  // f(reader) inside one read transaction: a check and what follows it see one snapshot.
+  template <typename F>
+  auto in_read(F&& f) -> decltype(f(std::declval<Db&>())) {
+    auto db = readers_.acquire();
+    if (!db) return std::move(db).error();
+    auto tx = Transaction::begin(**db, false);
+    if (!tx) return std::move(tx).error();
+    return f(**db);
   }
 
   Clock clock_;

@@ -10,6 +10,16 @@
 namespace lachan::store {
 namespace {
 
+// What version 5 added (incidents, evidence, outbox, subscriptions, stream): dropped to get back
+// to a version 4 database.
+#define V5_UNDO                                                                                              \
+  "DROP TABLE stream_event_orgs", "DROP TABLE stream_events", "DROP TABLE subscriptions",                  \
+      "DROP TABLE notification_deliveries", "DROP TABLE notifications", "DROP TABLE evidence_custody",     \
+      "DROP TABLE evidence", "DROP TABLE incident_links", "DROP TABLE incident_timeline",                  \
+      "DROP TABLE incident_observables", "DROP TABLE incident_tasks", "DROP TABLE incident_warnings",      \
+      "DROP TABLE incident_changes", "DROP TABLE incident_affected", "DROP TABLE incident_routes",         \
+      "DROP TABLE incidents",
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -52,12 +62,12 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(raw("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "4");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
   ASSERT_TRUE((*s)->close());
   // Reopening applies nothing twice.
   auto again = open_sqlite_store(path_);
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "4");
+  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "5");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -83,7 +93,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
   }
   // Back to the version 1 schema, as a database written by an older build.
   int rc = 0;
-  for (const char* undo : {"DROP TABLE intel_records", "DROP TABLE intel_sightings", "DROP TABLE named_state",
+  for (const char* undo : {V5_UNDO "DROP TABLE intel_records", "DROP TABLE intel_sightings", "DROP TABLE named_state",
                            "DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
                            "ALTER TABLE api_keys DROP COLUMN revoked_at", "DELETE FROM schema_version WHERE version > 1"}) {
     raw(undo, &rc);
@@ -92,7 +102,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
 
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "4");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
   EXPECT_TRUE((*s)->authenticate_api_key(plaintext));
   auto keys = (*s)->list_api_keys("evn");
   ASSERT_TRUE(keys);
@@ -126,7 +136,7 @@ TEST_F(SqliteStoreTest, VersionTwoEvidenceMovesIntoRows) {
   }
   // As version 2 wrote it: two events, one with a quote and non-ASCII text.
   int rc = 0;
-  for (const char* undo : {"DROP TABLE intel_records", "DROP TABLE intel_sightings", "DROP TABLE named_state",
+  for (const char* undo : {V5_UNDO "DROP TABLE intel_records", "DROP TABLE intel_sightings", "DROP TABLE named_state",
                            "DROP TABLE warning_evidence", "ALTER TABLE warnings DROP COLUMN evidence_count",
                            "UPDATE warnings SET evidence = '[\"{\\\"n\\\":1}\",\"{\\\"s\\\":\\\"Hà Nội\\\"}\"]'",
                            "DELETE FROM schema_version WHERE version > 2"}) {
@@ -135,7 +145,7 @@ TEST_F(SqliteStoreTest, VersionTwoEvidenceMovesIntoRows) {
   }
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "4");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
   auto got = (*s)->get_warning(viewer, id);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->evidence, (std::vector<std::string>{R"({"n":1})", R"({"s":"Hà Nội"})"}));
@@ -199,6 +209,122 @@ TEST_F(SqliteStoreTest, RemovedAuditEntryIsDetected) {
   raw("DELETE FROM audit_log WHERE id = 2", &rc);
   ASSERT_EQ(rc, SQLITE_OK);
   auto v = (*s)->verify_audit_chain();
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, Errc::conflict);
+}
+
+// Version 5 only adds tables: a version 4 database keeps its warnings and audit chain, and an
+// incident can be escalated from a warning stored before the migration.
+TEST_F(SqliteStoreTest, VersionFourDatabaseGainsIncidentsAndOutbox) {
+  Caller analyst{"user:an", "evn", Role::analyst};
+  std::int64_t warning_id = 0;
+  {
+    auto s = open_sqlite_store(path_);
+    ASSERT_TRUE(s) << s.error().message;
+    Organisation o;
+    o.id = "evn";
+    ASSERT_TRUE((*s)->upsert_organisations({o}));
+    Warning w;
+    w.org_id = "evn";
+    w.detector = "sigma";
+    w.rule_id = "r1";
+    w.rule_title = "t";
+    w.dedup_key = "k1";
+    w.first_seen = w.last_seen = 1000;
+    auto out = (*s)->apply_warnings({WarningUpsert{w, 60'000}}, Checkpoint{"warn", 1});
+    ASSERT_TRUE(out) << out.error().message;
+    warning_id = out->at(0).warning_id;
+    ASSERT_TRUE((*s)->append_audit(AuditEntry{0, 1000, "user:a", "evn", "x", "t", "{}"}));
+    ASSERT_TRUE((*s)->close());
+  }
+  int rc = 0;
+  for (const char* undo : {V5_UNDO "DELETE FROM schema_version WHERE version > 4"}) {
+    raw(undo, &rc);
+    ASSERT_EQ(rc, SQLITE_OK) << undo;
+  }
+  ASSERT_EQ(raw("SELECT COUNT(*) FROM sqlite_master WHERE name = 'incidents'"), "0");
+
+  auto s = open_sqlite_store(path_);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ((*s)->verify_audit_chain().value(), 1);
+  NewIncident n;
+  n.title = "Ransomware at EVN";
+  n.affected_orgs = {"evn"};
+  n.warning_ids = {warning_id};
+  auto inc = (*s)->create_incident(analyst, n, SlaPolicy{}, 1'790'000'000'000);  // 2026-09-21
+  ASSERT_TRUE(inc) << inc.error().message;
+  EXPECT_EQ(inc->ref, "LC-2026-000001");
+  EXPECT_EQ(inc->warning_ids, std::vector<std::int64_t>{warning_id});
+  NewNotification note;
+  note.destination = "soc@evn.vn";
+  note.org_id = "evn";
+  note.payload = "{}";
+  note.dedup_key = "d1";
+  auto q = (*s)->enqueue_notifications({note}, 1);
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_TRUE(q->at(0).created);
+  EXPECT_EQ((*s)->verify_audit_chain().value(), 2);  // the creation is audited on the same chain
+}
+
+TEST_F(SqliteStoreTest, CustodyLogRefusesChangesAndTamperingIsDetected) {
+  auto s = open_sqlite_store(path_);
+  ASSERT_TRUE(s);
+  Organisation o;
+  o.id = "evn";
+  ASSERT_TRUE((*s)->upsert_organisations({o}));
+  Caller analyst{"user:an", "evn", Role::analyst};
+  NewIncident n;
+  n.title = "Leak";
+  n.affected_orgs = {"evn"};
+  auto inc = (*s)->create_incident(analyst, n, SlaPolicy{}, 1000);
+  ASSERT_TRUE(inc) << inc.error().message;
+  auto ev = (*s)->add_evidence(analyst, inc->id, NewEvidence{std::string(64, 'a'), "mail.eml", "message/rfc822", 10},
+                               "10.0.0.1", 2000);
+  ASSERT_TRUE(ev) << ev.error().message;
+  ASSERT_TRUE((*s)->record_custody(analyst, ev->id, CustodyAction::download, "10.0.0.2", 3000));
+  ASSERT_TRUE((*s)->record_custody(analyst, ev->id, CustodyAction::export_, "10.0.0.3", 4000));
+  EXPECT_EQ((*s)->verify_custody_chain().value(), 3);
+
+  int rc = 0;
+  raw("UPDATE evidence_custody SET remote = '1.2.3.4' WHERE id = 2", &rc);
+  EXPECT_NE(rc, SQLITE_OK);
+  raw("DELETE FROM evidence_custody WHERE id = 2", &rc);
+  EXPECT_NE(rc, SQLITE_OK);
+  EXPECT_EQ((*s)->verify_custody_chain().value(), 3);
+
+  raw("DROP TRIGGER evidence_custody_no_update", &rc);
+  ASSERT_EQ(rc, SQLITE_OK);
+  raw("UPDATE evidence_custody SET remote = '1.2.3.4' WHERE id = 2", &rc);
+  ASSERT_EQ(rc, SQLITE_OK);
+  auto v = (*s)->verify_custody_chain();
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, Errc::conflict);
+  EXPECT_NE(v.error().message.find("entry 2"), std::string::npos) << v.error().message;
+}
+
+TEST_F(SqliteStoreTest, RemovedCustodyEntryIsDetected) {
+  auto s = open_sqlite_store(path_);
+  ASSERT_TRUE(s);
+  Organisation o;
+  o.id = "evn";
+  ASSERT_TRUE((*s)->upsert_organisations({o}));
+  Caller analyst{"user:an", "evn", Role::analyst};
+  NewIncident n;
+  n.title = "Leak";
+  n.affected_orgs = {"evn"};
+  auto inc = (*s)->create_incident(analyst, n, SlaPolicy{}, 1000);
+  ASSERT_TRUE(inc);
+  auto ev = (*s)->add_evidence(analyst, inc->id, NewEvidence{std::string(64, 'b'), "x.pcap", "application/pcap", 1},
+                               "10.0.0.1", 2000);
+  ASSERT_TRUE(ev);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE((*s)->record_custody(analyst, ev->id, CustodyAction::view, "h", 3000 + i));
+  int rc = 0;
+  raw("DROP TRIGGER evidence_custody_no_delete", &rc);
+  ASSERT_EQ(rc, SQLITE_OK);
+  raw("DELETE FROM evidence_custody WHERE id = 2", &rc);
+  ASSERT_EQ(rc, SQLITE_OK);
+  auto v = (*s)->verify_custody_chain();
   ASSERT_FALSE(v);
   EXPECT_EQ(v.error().code, Errc::conflict);
 }
