@@ -8,7 +8,7 @@ packages=(
   libsimdjson-dev libvectorscan-dev libre2-dev libyaml-cpp-dev libevtx-dev
   libzstd-dev zlib1g-dev libcli11-dev libfmt-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libsqlite3-dev libssl-dev
-  libargon2-dev libtomlplusplus-dev libyara-dev libvmime-dev curl
+  libargon2-dev libtomlplusplus-dev libyara-dev libvmime-dev libarchive-dev curl
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-aiosmtpd openssl gzip zstd
 )

@@ -239,6 +239,9 @@ int main(int argc, char** argv) {
                     "days of archived events new indicators are searched for (0: off)");
     cmd->add_option("--intel-feeds-dir", serve_cfg.intel_feeds_dir, "feed definitions folder (default: the bundled ones)");
     cmd->add_flag("--intel-pull-feeds", serve_cfg.intel_pull_feeds, "pull the enabled feeds on their schedules");
+    cmd->add_option("--sla-config", serve_cfg.sla_config, "incident SLA policy, TOML (default: the bundled config/sla.toml)");
+    cmd->add_option("--sla-scan-interval-ms", serve_cfg.sla_scan_interval_ms, "how often SLA breaches are looked for (0: never)");
+    cmd->add_option("--max-evidence-bytes", serve_cfg.max_evidence_bytes, "largest incident evidence file accepted (413 beyond)");
     cmd->add_option("--url-file", serve_cfg.url_file, "write the base URL (and syslog ports) to this file once listening");
   };
   auto* serve = app.add_subcommand("serve", "run the platform: ingest, detection, warnings, REST API");
@@ -341,6 +344,9 @@ int main(int argc, char** argv) {
       if (given("--url-file")) serve_cfg.url_file = flags.url_file;
       if (given("--intel-feeds-dir")) serve_cfg.intel_feeds_dir = flags.intel_feeds_dir;
       if (given("--intel-pull-feeds")) serve_cfg.intel_pull_feeds = flags.intel_pull_feeds;
+      if (given("--sla-config")) serve_cfg.sla_config = flags.sla_config;
+      if (given("--sla-scan-interval-ms")) serve_cfg.sla_scan_interval_ms = flags.sla_scan_interval_ms;
+      if (given("--max-evidence-bytes")) serve_cfg.max_evidence_bytes = flags.max_evidence_bytes;
       if (given("--intel-retro-hunt-days")) serve_cfg.intel_retro_hunt_days = flags.intel_retro_hunt_days;
     }
     serve_cfg.config_dir = config_dir();

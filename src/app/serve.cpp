@@ -11,6 +11,7 @@
 
 #include "api/http_server.h"
 #include "api/syslog_listener.h"
+#include "app/incident_service.h"
 #include "app/intel_service.h"
 #include "app/server.h"
 #include "bus/local/local_spool.h"
@@ -71,7 +72,8 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
                                                 "max_batch_records", "max_record_bytes", "max_sample_bytes", "dedup_window_s",
                                                 "correlation_tolerance_s", "correlation_idle_flush_s",
                                                 "session_ttl_s", "max_spool_lag_bytes", "syslog_source", "url_file",
-                                                "intel_retro_hunt_days", "intel_feeds_dir", "intel_pull_feeds"};
+                                                "intel_retro_hunt_days", "intel_feeds_dir", "intel_pull_feeds",
+                                                "sla_config", "sla_scan_interval_ms", "max_evidence_bytes"};
     (void)v;
     if (std::find(known.begin(), known.end(), std::string(k.str())) == known.end())
       problems.push_back(fmt::format("{}: unknown key '{}'", path, k.str()));
@@ -96,6 +98,9 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
   num("max_spool_lag_bytes", cfg.max_spool_lag_bytes, 1 << 20, int64_t{1} << 50);
   num("intel_retro_hunt_days", cfg.intel_retro_hunt_days, 0, 3650);
   str("intel_feeds_dir", cfg.intel_feeds_dir);
+  str("sla_config", cfg.sla_config);
+  num("sla_scan_interval_ms", cfg.sla_scan_interval_ms, 0, int64_t{1} << 32);
+  num("max_evidence_bytes", cfg.max_evidence_bytes, 1, int64_t{1} << 34);
   if (auto b = t["intel_pull_feeds"]) {
     if (auto v = b.value<bool>()) cfg.intel_pull_feeds = *v;
     else problems.push_back(fmt::format("{}: 'intel_pull_feeds' must be true or false", path));
@@ -290,6 +295,13 @@ int run_serve(ServeConfig cfg) {
     return 1;
   }
   ctx.intel = &intel;
+  IncidentService incidents(ctx);
+  if (auto r = incidents.start(); !r.ok()) {
+    fmt::print(stderr, "lachan serve: incidents: {}\n", r.error().message);
+    intel.stop();
+    return 1;
+  }
+  ctx.incidents = &incidents;
 
   PipelineOptions po;
   po.warn.dedup_window_ms = cfg.dedup_window_s * 1000;
@@ -325,6 +337,7 @@ int run_serve(ServeConfig cfg) {
   add_routes(router, ctx);
   add_sample_routes(router, ctx);
   add_intel_routes(router, ctx);
+  add_incident_routes(router, ctx);
   if (auto r = add_taxii_routes(router, ctx); !r.ok()) {
     fmt::print(stderr, "lachan serve: taxii: {}\n", r.error().message);
     pipeline.stop(false);
@@ -393,6 +406,7 @@ int run_serve(ServeConfig cfg) {
   if (syslog) syslog->stop();
   (*server)->stop();
   pipeline.stop(true);
+  incidents.stop();
   intel.stop();
   (*spool)->close();
   (void)(*st)->close();

@@ -47,6 +47,11 @@ struct ServeConfig {
   int64_t intel_retro_hunt_days = 30;
   std::string intel_feeds_dir;         // feed definitions; empty: the bundled config/feeds
   bool intel_pull_feeds = false;       // pull enabled feeds on schedule (off: no outbound traffic)  // new indicators are searched for in this many days of events; 0: off
+  // Incidents (incident_api.cpp): the SLA policy file (empty: config_dir/sla.toml), how often the
+  // SLA scanner looks for breaches (0: never), and the largest evidence file accepted.
+  std::string sla_config;
+  int64_t sla_scan_interval_ms = 30'000;
+  std::size_t max_evidence_bytes = 64u << 20;  // max_body_bytes applies first
   std::string url_file;  // when set, the base URL is written there once listening (tests, scripts)
   // Called once the server listens (the demo replays its telemetry here); false: shut down.
   std::function<bool(struct ServerContext&, const std::string& url)> on_ready;
@@ -55,8 +60,8 @@ struct ServeConfig {
 // Reads a TOML file into `cfg` (keys as the flags: data_dir, listen, syslog_udp, syslog_tcp,
 // syslog_address, tls_cert, tls_key, rules, http_threads, max_body_bytes, max_batch_records,
 // max_record_bytes, max_sample_bytes, dedup_window_s, correlation_tolerance_s, correlation_idle_flush_s, session_ttl_s,
-// max_spool_lag_bytes, intel_retro_hunt_days, intel_feeds_dir, intel_pull_feeds, [[syslog_source]]
-// network/org).
+// max_spool_lag_bytes, intel_retro_hunt_days, intel_feeds_dir, intel_pull_feeds, sla_config,
+// sla_scan_interval_ms, max_evidence_bytes, [[syslog_source]] network/org).
 Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
 
 struct SyslogSource {
@@ -73,6 +78,7 @@ struct IngestMetrics {
 };
 
 class IntelService;
+class IncidentService;
 
 // Everything the handlers share. Owned by run_serve.
 struct ServerContext {
@@ -82,6 +88,7 @@ struct ServerContext {
   RegistryHolder* registry = nullptr;
   Pipeline* pipeline = nullptr;
   IntelService* intel = nullptr;
+  IncidentService* incidents = nullptr;
   api::metrics::Registry* metrics = nullptr;
   IngestMetrics* ingest_metrics = nullptr;
   std::vector<SyslogSource> syslog_sources;
@@ -122,6 +129,9 @@ void add_routes(api::Router& router, ServerContext& ctx);
 void add_intel_routes(api::Router& router, ServerContext& ctx);
 // Registers the TAXII 2.1 routes (/taxii2/…) and the intel exports (taxii.h), loading taxii.toml.
 Result<void> add_taxii_routes(api::Router& router, ServerContext& ctx);
+// Incident response under /api/v1/incidents and /api/v1/evidence, and
+// POST /api/v1/warnings/{id}/escalate (incident_api.cpp); needs ctx.incidents.
+void add_incident_routes(api::Router& router, ServerContext& ctx);
 // The malware repository's routes under /api/v1/samples (samples_api.cpp).
 void add_sample_routes(api::Router& router, ServerContext& ctx);
 

@@ -547,8 +547,18 @@ def test_openapi():
             n += 1
     check(n > 20, f"only {n} responses validated")
     wid, ka = S["a_ids"][0], k[("ncsc", "admin")]
+    # Incident routes name records of their own: one of each, so that a 404 means a missing route.
+    st, inc = req(srv, "POST", "/api/v1/incidents", ka, {"title": "t", "category": "other:other", "affected_orgs": [A]})
+    check(st == 201, f"incident: {st} {inc}")
+    st, task = req(srv, "POST", f"/api/v1/incidents/{inc['id']}/tasks", ka, {"title": "t"})
+    check(st == 201, f"task: {st} {task}")
+    st, ev = req(srv, "POST", f"/api/v1/incidents/{inc['id']}/evidence?name=e.txt", ka, "evidence")
+    check(st == 201, f"evidence: {st} {ev}")
+    ids = {"/api/v1/incidents/": inc["id"], "/api/v1/evidence/": ev["id"]}
     for tmpl, ops in doc["paths"].items():
-        path = tmpl.replace("{id}", A if "organisations" in tmpl else str(wid)).replace("{username}", "alice")
+        rid = next((v for p, v in ids.items() if tmpl.startswith(p)), wid)
+        path = tmpl.replace("{id}", A if "organisations" in tmpl else str(rid)).replace("{username}", "alice")
+        path = path.replace("{task_id}", str(task["id"]))
         for m in ops:
             if m not in ("get", "post", "patch"):
                 continue
