@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cstring>
 
@@ -10,10 +11,18 @@
 namespace lachan::intel {
 namespace {
 
+bool is_space(char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }  // std::isspace in "C"
+
 std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// ::ffff:a.b.c.d, the form every IPv4 address takes here.
+bool is_v4_mapped(const std::array<uint8_t, 16>& b) noexcept {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(b.data(), kPrefix, 12) == 0;
 }
 
 constexpr std::array<const char*, 10> kTypeNames{"ip",     "domain", "url", "email", "md5",
@@ -65,6 +74,23 @@ bool is_hex(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   });
+}
+
+// Checks that 8 bytes are hex digits and lowercases them, 8 at a time (hashes are in every
+// process event). For bytes below 0x80, v + (0x80 - lo) has its top bit set iff v >= lo and
+// v + (0x7f - hi) iff v > hi, with no carry between bytes.
+static_assert(std::endian::native == std::endian::little, "the hex and filter word tricks read bytes little-endian");
+
+bool hex_lower8(uint64_t& w) noexcept {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  auto in_range = [&](unsigned char lo, unsigned char hi) {
+    return (w + k01 * (0x80u - lo)) & ~(w + k01 * (0x7fu - hi)) & k80;
+  };
+  if (w & k80) return false;
+  uint64_t upper = in_range('A', 'F');
+  if ((in_range('0', '9') | in_range('a', 'f') | upper) != k80) return false;
+  w |= upper >> 2;  // 0x80 >> 2 = 0x20: 'A' -> 'a'
+  return true;
 }
 
 char tag_of(ValueType t) noexcept { return static_cast<char>('a' + static_cast<int>(t)); }
@@ -179,6 +205,37 @@ std::optional<std::string> normalise(ValueType t, std::string_view v) {
 
 // ---- the table ------------------------------------------------------------------------------
 
+// A split-block Bloom filter (as Parquet's) over the table's keys: 12 bits a key in 32-byte
+// blocks, one bit in each of a block's eight words, ~0.3% false positives; one cache line per
+// question. Most values an event carries are not listed, and the filter answers those from
+// cache where the table (24 bytes a value) would cost a miss to memory each. Keys are already
+// mixed hashes: the block comes from their high half, the eight bit positions from 5-bit slices
+// of one more multiply.
+struct IndicatorIndex::Filter {
+  std::vector<uint32_t> words;
+  uint64_t blocks = 1;
+
+  explicit Filter(size_t n) : blocks(std::max<uint64_t>(1, (n * 12 + 255) / 256)) { words.assign(blocks * 8, 0); }
+  size_t block(uint64_t k) const noexcept { return (((k >> 32) * blocks) >> 32) * 8; }
+  static uint64_t positions(uint64_t k) noexcept { return (k * 0x9e3779b97f4a7c15ULL) >> 24; }  // 40 bits
+  void insert(uint64_t k) noexcept {
+    uint32_t* b = words.data() + block(k);
+    uint64_t p = positions(k);
+    for (size_t i = 0; i < 8; ++i, p >>= 5) b[i] |= 1u << (p & 31);
+  }
+  bool may_contain(uint64_t k) const noexcept {
+    // The eight 32-bit words read as four 64-bit ones (little-endian: word 2j is the low half).
+    const uint32_t* b = words.data() + block(k);
+    uint64_t p = positions(k), miss = 0;
+    for (size_t j = 0; j < 4; ++j, p >>= 10) {
+      uint64_t w;
+      std::memcpy(&w, b + 2 * j, 8);
+      miss |= ~w & ((uint64_t{1} << (p & 31)) | (uint64_t{1} << (32 + ((p >> 5) & 31))));
+    }
+    return miss == 0;
+  }
+};
+
 struct IndicatorIndex::Table {
   std::vector<uint64_t> keys;  // 0: empty
   std::vector<IndicatorId> ids;
@@ -209,12 +266,22 @@ struct IndicatorIndex::Table {
   }
 };
 
-IndicatorIndex::IndicatorIndex() : table_(std::make_unique<Table>(0)), networks_(std::make_unique<Table>(0)) {}
+IndicatorIndex::IndicatorIndex()
+    : table_(std::make_unique<Table>(0)), filter_(std::make_unique<Filter>(0)), networks_(std::make_unique<Table>(0)) {}
+IndicatorIndex::~IndicatorIndex() = default;
 
-std::optional<IndicatorId> IndicatorIndex::find(uint64_t key) const noexcept { return table_->find(key); }
+std::optional<IndicatorId> IndicatorIndex::find(uint64_t key) const noexcept {
+  return filter_->may_contain(key) ? table_->find(key) : std::nullopt;
+}
 
 std::optional<IndicatorId> IndicatorIndex::match_ip(const match::IpAddress& a) const noexcept {
   if (auto id = find(network_key(a, 128))) return id;  // exact addresses are in the main table
+  if (prefix_lengths_.empty()) return std::nullopt;
+  if (!v4_any_network_ && is_v4_mapped(a.bytes)) {
+    uint32_t v4 = uint32_t{a.bytes[12]} << 24 | uint32_t{a.bytes[13]} << 16 | uint32_t{a.bytes[14]} << 8 | a.bytes[15];
+    uint32_t b = v4 >> v4_shift_;
+    if (v4_networks_.empty() || !((v4_networks_[b >> 6] >> (b & 63)) & 1)) return std::nullopt;
+  }
   for (uint8_t bits : prefix_lengths_)
     if (auto id = networks_->find(network_key(a, bits))) return id;
   return std::nullopt;
@@ -230,14 +297,20 @@ std::optional<IndicatorId> IndicatorIndex::match_domain(std::string_view domain)
   if (domain.size() > 2 && domain.substr(0, 2) == "*.") domain.remove_prefix(2);
   while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
   if (domain.empty() || domain.size() > 253) return std::nullopt;
-  char buf[253];
-  for (size_t i = 0; i < domain.size(); ++i) buf[i] = ascii_lower(domain[i]);
-  std::string_view d(buf, domain.size());
-  // The domain, then each parent that still has a dot ("example" alone is a TLD, not listed).
-  while (d.find('.') != std::string_view::npos) {
-    if (auto id = find(hash(tag_of(ValueType::domain), d))) return id;
-    d.remove_prefix(d.find('.') + 1);
+  // Lowercased, and where each label starts, in one pass.
+  const size_t n = domain.size();
+  char buf[256];
+  uint8_t starts[256];
+  size_t nstarts = 1;
+  starts[0] = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = domain[i];
+    buf[i] = ascii_lower(c);
+    if (c == '.') starts[nstarts++] = static_cast<uint8_t>(i + 1);
   }
+  // The domain, then each parent that still has a dot ("example" alone is a TLD, not listed).
+  for (size_t k = 0; k + 1 < nstarts; ++k)
+    if (auto id = find(hash(tag_of(ValueType::domain), std::string_view(buf + starts[k], n - starts[k])))) return id;
   return std::nullopt;
 }
 
@@ -248,9 +321,14 @@ std::optional<IndicatorId> IndicatorIndex::match(ValueType t, std::string_view v
     // The hot case (hashes in every process event): no allocation.
     value = trim(value);
     size_t want = t == ValueType::sha1 ? 40 : t == ValueType::sha256 ? 64 : 32;
-    if (value.size() != want || !is_hex(value)) return std::nullopt;
+    if (value.size() != want) return std::nullopt;
     char buf[64];
-    for (size_t i = 0; i < want; ++i) buf[i] = ascii_lower(value[i]);
+    for (size_t i = 0; i < want; i += 8) {  // every length is a multiple of 8
+      uint64_t w;
+      std::memcpy(&w, value.data() + i, 8);
+      if (!hex_lower8(w)) return std::nullopt;
+      std::memcpy(buf + i, &w, 8);
+    }
     return find(hash(tag_of(t), std::string_view(buf, want)));
   }
   auto n = normalise(t, value);
@@ -258,7 +336,8 @@ std::optional<IndicatorId> IndicatorIndex::match(ValueType t, std::string_view v
 }
 
 size_t IndicatorIndex::memory_bytes() const noexcept {
-  size_t n = sizeof(*this) + prefix_lengths_.capacity();
+  size_t n = sizeof(*this) + prefix_lengths_.capacity() + sizeof(Filter) + filter_->words.capacity() * 4 +
+             v4_networks_.capacity() * sizeof(uint64_t);
   for (const Table* t : {table_.get(), networks_.get()})
     n += sizeof(Table) + t->keys.capacity() * sizeof(uint64_t) + t->ids.capacity() * sizeof(IndicatorId);
   return n;
@@ -280,6 +359,15 @@ Result<void> IndexBuilder::add(ValueType t, std::string_view value, IndicatorId 
     } else {
       networks_.emplace_back(network_key(*a, bits), id);
       lengths_[bits] = true;
+      if (bits >= 96 && is_v4_mapped(a->bytes)) {
+        uint32_t addr = uint32_t{a->bytes[12]} << 24 | uint32_t{a->bytes[13]} << 16 | uint32_t{a->bytes[14]} << 8 |
+                        a->bytes[15];
+        v4_networks_.emplace_back(addr, static_cast<uint8_t>(bits - 96));
+      } else if (bits < 96) {  // does it cover ::ffff:0:0/96, all of IPv4?
+        match::IpAddress v4{};
+        v4.bytes[10] = v4.bytes[11] = 0xff;
+        if (network_key(v4, bits) == network_key(*a, bits)) v4_any_network_ = true;
+      }
     }
     return {};
   }
@@ -297,8 +385,24 @@ std::string IndexBuilder::fmt_invalid(ValueType t, std::string_view value) {
 std::shared_ptr<const IndicatorIndex> IndexBuilder::build() {
   std::shared_ptr<IndicatorIndex> idx(new IndicatorIndex());
   idx->table_ = std::make_unique<IndicatorIndex::Table>(keys_.size());
+  idx->filter_ = std::make_unique<IndicatorIndex::Filter>(keys_.size());
   for (const auto& [k, id] : keys_)
-    if (idx->table_->insert(k, id)) ++idx->count_;
+    if (idx->table_->insert(k, id)) {
+      idx->filter_->insert(k);
+      ++idx->count_;
+    }
+  idx->v4_any_network_ = v4_any_network_;
+  if (!v4_networks_.empty() && !v4_any_network_) {
+    // A bit per /24 (2 MiB) for block lists of many networks, per /16 (8 KiB) for a few.
+    unsigned g = v4_networks_.size() >= 16384 ? 24 : 16;
+    idx->v4_shift_ = static_cast<uint8_t>(32 - g);
+    idx->v4_networks_.assign((size_t{1} << g) / 64, 0);
+    for (auto [addr, bits] : v4_networks_) {
+      uint32_t count = bits >= g ? 1u : 1u << (g - bits);
+      uint32_t first = (addr >> (32 - g)) & ~(count - 1);
+      for (uint32_t b = first; b < first + count; ++b) idx->v4_networks_[b >> 6] |= uint64_t{1} << (b & 63);
+    }
+  }
   idx->networks_ = std::make_unique<IndicatorIndex::Table>(networks_.size());
   for (const auto& [k, id] : networks_)
     if (idx->networks_->insert(k, id)) ++idx->count_;
@@ -309,6 +413,9 @@ std::shared_ptr<const IndicatorIndex> IndexBuilder::build() {
   networks_.clear();
   networks_.shrink_to_fit();
   lengths_.assign(129, false);
+  v4_networks_.clear();
+  v4_networks_.shrink_to_fit();
+  v4_any_network_ = false;
   return idx;
 }
 

@@ -5,8 +5,10 @@
 // Built once per indicator snapshot (IndexBuilder), then shared read-only by every thread and
 // swapped whole when indicators change, so an update never pauses matching. Values are kept as
 // 64-bit hashes of their normalised form in open-addressing tables (12 bytes a slot, at most half
-// full): about 25 bytes per indicator. A lookup is one probe, plus for an address one probe per
-// prefix length that has networks, in a separate (small) table of networks. The indicator's own
+// full): about 25 bytes per indicator, with a Bloom filter in front (1.5 bytes per value) so that
+// a value that is not listed (nearly all of them) is answered from cache. A lookup is one probe,
+// plus for an address inside some listed network one probe per prefix length that has networks,
+// in a separate (small) table of networks. The indicator's own
 // record (source, TLP, confidence, …) lives in the repository, found by the IndicatorId returned.
 // A 64-bit hash collision makes a false match possible with probability ~ n / 2^64 per lookup
 // (5e-14 for a million indicators); callers that raise a warning confirm the value against the
@@ -55,7 +57,10 @@ class IndicatorIndex {
   // Bytes held by the index (tables and bookkeeping).
   size_t memory_bytes() const noexcept;
 
-  struct Table;  // open addressing: 64-bit key -> id
+  ~IndicatorIndex();
+
+  struct Table;   // open addressing: 64-bit key -> id
+  struct Filter;  // Bloom filter in front of the table
 
  private:
   friend class IndexBuilder;
@@ -63,7 +68,14 @@ class IndicatorIndex {
   std::optional<IndicatorId> find(uint64_t key) const noexcept;
 
   std::unique_ptr<Table> table_;     // every value, exact addresses included
+  std::unique_ptr<Filter> filter_;   // which keys table_ may hold, answered from cache
   std::unique_ptr<Table> networks_;  // networks: small, so their probes stay in cache
+  // IPv4: a bit for each /24 (or /16, for few networks) that some listed network overlaps, so
+  // that an address outside every network skips the probes per prefix length. Unused when a
+  // network shorter than /96 covers the whole IPv4-mapped space.
+  std::vector<uint64_t> v4_networks_;
+  uint8_t v4_shift_ = 8;  // 32 - the bits the bitmap is indexed by
+  bool v4_any_network_ = false;
   // Prefix lengths (over the 128-bit form) that have at least one network, longest first.
   std::vector<uint8_t> prefix_lengths_;
   size_t count_ = 0;
@@ -84,6 +96,8 @@ class IndexBuilder {
   static std::string fmt_invalid(ValueType t, std::string_view value);
   std::vector<std::pair<uint64_t, IndicatorId>> keys_, networks_;
   std::vector<bool> lengths_;  // [0..127]: prefix lengths of networks
+  std::vector<std::pair<uint32_t, uint8_t>> v4_networks_;  // IPv4 networks: address, prefix length
+  bool v4_any_network_ = false;
 };
 
 }  // namespace lachan::intel

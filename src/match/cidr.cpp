@@ -8,10 +8,42 @@
 
 namespace lachan::match {
 
+namespace {
+
+// Dotted-quad IPv4 exactly as inet_pton(AF_INET) accepts it (four decimal parts of at most 255,
+// no leading zeros, nothing else), without its copy and call: addresses are parsed for every
+// event that carries one.
+bool parse_v4(std::string_view s, uint8_t out[4]) noexcept {
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+    size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+    if (i == start || v > 255 || (s[start] == '0' && i - start > 1)) return false;
+    out[part] = static_cast<uint8_t>(v);
+  }
+  return i == s.size();
+}
+
+}  // namespace
+
 std::optional<IpAddress> parse_ip(std::string_view text) noexcept {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   if (text.empty() || text.size() > 45) return std::nullopt;
+  if (text.size() <= 15 && text[0] >= '0' && text[0] <= '9') {
+    IpAddress a;
+    if (parse_v4(text, &a.bytes[12])) {
+      a.v4 = true;
+      a.bytes[10] = 0xff;
+      a.bytes[11] = 0xff;
+      return a;
+    }
+  }
   char buf[64];
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';

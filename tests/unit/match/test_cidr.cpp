@@ -2,6 +2,12 @@
 // Example: `DestinationIp|cidr: 10.0.0.0/8`") and address parsing.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include "match/cidr.h"
 
 using lachan::match::Cidr;
@@ -111,4 +117,24 @@ TEST(ParseIp, Forms) {
   EXPECT_EQ(b->bytes[15], 1);
   EXPECT_FALSE(parse_ip("1.2.3.4.5"));
   EXPECT_FALSE(parse_ip(std::string(100, '1')));
+}
+
+// The hand-written IPv4 path accepts exactly what inet_pton(AF_INET) accepts, with the same bytes.
+TEST(ParseIp, Ipv4AgreesWithInetPton) {
+  std::vector<std::string> forms = {"0.0.0.0", "255.255.255.255", "1.2.3.4", "10.0.0.1", "256.1.1.1", "1.2.3",
+                                    "1.2.3.4.", ".1.2.3.4", "01.2.3.4", "1.02.3.4", "1.2.3.04", "1.2.3.0",
+                                    "1..2.3", "1.2.3.4x", "1.2.3.-4", "1.2.3.1000", "999.1.1.1", "1 .2.3.4",
+                                    "100.200.250.199", "9.9.9.9", "0.0.0.00", "1.2.3.4/24", "4294967295", "1.2.3.a"};
+  for (unsigned i = 0; i < 2000; ++i)  // and a spread of digits and dots
+    forms.push_back(std::to_string(i * 7 % 300) + "." + std::to_string(i % 12) + (i % 5 ? "." : "..") +
+                    std::to_string(i * 13 % 260) + "." + (i % 7 ? std::to_string(i % 256) : "0" + std::to_string(i % 10)));
+  for (const auto& f : forms) {
+    unsigned char want[4];
+    bool ok = inet_pton(AF_INET, f.c_str(), want) == 1;
+    auto got = parse_ip(f);
+    ASSERT_EQ(ok, got.has_value() && got->v4) << f;
+    if (ok) {
+      EXPECT_EQ(std::memcmp(&got->bytes[12], want, 4), 0) << f;
+    }
+  }
 }
