@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libsqlite3-dev libssl-dev
   libargon2-dev libtomlplusplus-dev libyara-dev libvmime-dev libarchive-dev curl
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-aiosmtpd openssl gzip zstd
+  python3 python3-aiosmtpd python3-cryptography openssl gzip zstd
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

@@ -2,6 +2,7 @@
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,8 +16,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <future>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -65,6 +68,7 @@ struct HttpServer::Impl {
   std::condition_variable cv;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
   size_t open = 0;
+  size_t streams = 0;  // streamed responses whose functions still run (their own threads)
 
   // Declared after everything sessions use: destroying the io_context destroys abandoned
   // sessions, whose destructors unregister here.
@@ -103,6 +107,11 @@ struct HttpServer::Impl {
 
   void do_accept();
   Response handle(Request& req);
+  void end_stream() {
+    std::lock_guard lk(mu);
+    --streams;
+    cv.notify_all();
+  }
 };
 
 namespace {
@@ -248,6 +257,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         break;
       }
     }
+    if (r.stream) return send_stream(std::move(r), version);
     if (srv_.stopping) keep_alive = false;
     res_.emplace(static_cast<http::status>(r.status), version);
     auto& res = *res_;
@@ -275,6 +285,72 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void close_now() {
     beast::error_code ec;
     lowest().socket().close(ec);
+  }
+
+  // The headers, then the handler's stream function on a thread of its own; each chunk is
+  // written on this session's strand (async, with the request timeout) while that thread waits.
+  void send_stream(Response r, unsigned version) {
+    http::response<http::empty_body> head(static_cast<http::status>(r.status), version);
+    head.set(http::field::server, "lachan");
+    if (valid_header_text(r.content_type)) head.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) head.insert(k, v);
+    head.keep_alive(false);
+    std::ostringstream os;
+    os << head.base();
+    auto text = std::make_shared<std::string>(os.str());
+    {
+      std::lock_guard lk(srv_.mu);
+      ++srv_.streams;
+    }
+    auto self = this->shared_from_this();
+    lowest().expires_after(srv_.config.request_timeout);
+    asio::async_write(stream_, asio::buffer(*text),
+                      [self, text, fn = std::move(r.stream)](beast::error_code ec, size_t) mutable {
+                        if (ec) {
+                          self->close_now();
+                          self->srv_.end_stream();
+                          return;
+                        }
+                        self->run_stream(std::move(fn));
+                      });
+  }
+
+  void run_stream(std::function<void(const StreamWriter&)> fn) {
+    // The work guard keeps the io threads running while the stream writes (at stop the
+    // acceptor's pending accept, which otherwise does, is gone) and until the close is queued.
+    std::thread([self = this->shared_from_this(), fn = std::move(fn), work = asio::make_work_guard(srv_.ioc)] {
+      StreamWriter writer = [&self](std::string_view chunk) { return self->write_chunk(chunk); };
+      try {
+        fn(writer);
+      } catch (const std::exception& e) {
+        self->srv_.log(std::string("stream handler threw: ") + e.what());
+      }
+      asio::dispatch(self->stream_.get_executor(), [self] { self->close_now(); });
+      self->srv_.end_stream();
+    }).detach();
+  }
+
+  // Called from the stream's thread, never from an io thread.
+  bool write_chunk(std::string_view chunk) {
+    if (srv_.stopping || broken_) return false;
+    if (chunk.empty()) return true;
+    auto data = std::make_shared<std::string>(chunk);
+    auto done = std::make_shared<std::promise<bool>>();
+    auto fut = done->get_future();
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this(), data, done] {
+      self->lowest().expires_after(self->srv_.config.request_timeout);
+      asio::async_write(self->stream_, asio::buffer(*data),
+                        [data, done](beast::error_code ec, size_t) { done->set_value(!ec); });
+    });
+    // The io threads may stop before the write ends (stop() after its grace): do not wait forever.
+    while (fut.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      if (srv_.stopping && fut.wait_for(srv_.config.stop_grace) != std::future_status::ready) {
+        broken_ = true;
+        return false;
+      }
+    }
+    if (!fut.get()) broken_ = true;
+    return !broken_;
   }
 
   // Half-close, then read and discard what the client still sends (e.g. the rest of a body we
@@ -313,6 +389,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   uint16_t remote_port_;
   bool idle_ = false;
   bool head_request_ = false;
+  std::atomic<bool> broken_{false};  // a streamed write failed: the client is gone
 };
 
 }  // namespace
@@ -510,6 +587,12 @@ void HttpServer::stop() {
   }
   for (auto& sp : live) sp->stop_if_idle();
   live.clear();  // the sessions must be able to end on their own
+  {
+    // Stream functions see `stopping` at their next write; they must return before the io
+    // threads go, since they hold sessions.
+    std::unique_lock lk(s.mu);
+    s.cv.wait(lk, [&] { return s.streams == 0; });
+  }
   {
     std::unique_lock lk(s.mu);
     s.cv.wait_for(lk, s.config.stop_grace, [&] { return s.open == 0; });

@@ -56,7 +56,8 @@ class HttpServer {
   bool tls() const noexcept;
   Stats stats() const noexcept;
 
-  // Graceful: stops accepting, closes idle keep-alive connections, lets requests in flight
+  // Graceful: stops accepting, closes idle keep-alive connections, ends streamed responses
+  // (their writers answer false; waits for their functions to return), lets requests in flight
   // finish (their responses carry Connection: close) for up to stop_grace, then abandons the
   // rest and joins the io threads. Idempotent; must not be called from a handler.
   void stop();

@@ -4,6 +4,7 @@
 
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,11 +44,19 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const noexcept;
 };
 
+// Writes one chunk of a streamed body; false once the client has gone or the server is stopping
+// (the stream should then end). An empty chunk sends nothing and only asks that question.
+using StreamWriter = std::function<bool(std::string_view chunk)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<Header> headers;  // extra headers: Retry-After, WWW-Authenticate, Set-Cookie (may repeat)
+  // Set: the body is streamed instead (e.g. Server-Sent Events). The headers are sent, then this
+  // runs on a thread of its own (not an io thread) and writes until it returns or the writer
+  // says false; the connection then closes. `body` is ignored. No Content-Length, no keep-alive.
+  std::function<void(const StreamWriter& write)> stream;
 
   Response& with_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -242,6 +242,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--sla-config", serve_cfg.sla_config, "incident SLA policy, TOML (default: the bundled config/sla.toml)");
     cmd->add_option("--sla-scan-interval-ms", serve_cfg.sla_scan_interval_ms, "how often SLA breaches are looked for (0: never)");
     cmd->add_option("--max-evidence-bytes", serve_cfg.max_evidence_bytes, "largest incident evidence file accepted (413 beyond)");
+    cmd->add_option("--notify-config", serve_cfg.notify_config, "notify.toml: SMTP, templates, console link, retries");
     cmd->add_option("--url-file", serve_cfg.url_file, "write the base URL (and syslog ports) to this file once listening");
   };
   auto* serve = app.add_subcommand("serve", "run the platform: ingest, detection, warnings, REST API");
@@ -342,6 +343,7 @@ int main(int argc, char** argv) {
       if (given("--correlation-tolerance")) serve_cfg.correlation_tolerance_s = flags.correlation_tolerance_s;
       if (given("--correlation-idle-flush")) serve_cfg.correlation_idle_flush_s = flags.correlation_idle_flush_s;
       if (given("--url-file")) serve_cfg.url_file = flags.url_file;
+      if (given("--notify-config")) serve_cfg.notify_config = flags.notify_config;
       if (given("--intel-feeds-dir")) serve_cfg.intel_feeds_dir = flags.intel_feeds_dir;
       if (given("--intel-pull-feeds")) serve_cfg.intel_pull_feeds = flags.intel_pull_feeds;
       if (given("--sla-config")) serve_cfg.sla_config = flags.sla_config;

@@ -403,6 +403,7 @@ struct Pipeline::Impl {
       auto applied = store.apply_warnings(upserts, store::Checkpoint{opt.consumer, last});
       if (applied.ok()) {
         for (const auto& o : *applied) (o.created ? created : merged).inc();
+        if (opt.on_applied) opt.on_applied(upserts, *applied);
         set_error("");
         break;
       }

@@ -64,6 +64,9 @@ struct PipelineOptions {
   // warning list (`is_listed`) is recorded as a sighting, not raised.
   const intel::SnapshotHolder* intel = nullptr;
   std::function<bool(intel::ValueType, std::string_view)> is_listed;
+  // Called on the pipeline's thread after each batch is committed, with the batch's upserts and
+  // their outcomes (same order); the notifier raises the new warnings' notifications here.
+  std::function<void(const std::vector<store::WarningUpsert>&, const std::vector<store::UpsertOutcome>&)> on_applied;
 };
 
 class Pipeline {

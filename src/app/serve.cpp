@@ -13,6 +13,7 @@
 #include "api/syslog_listener.h"
 #include "app/incident_service.h"
 #include "app/intel_service.h"
+#include "app/notifier.h"
 #include "app/server.h"
 #include "bus/local/local_spool.h"
 #include "constituency/reference.h"
@@ -73,7 +74,8 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
                                                 "correlation_tolerance_s", "correlation_idle_flush_s",
                                                 "session_ttl_s", "max_spool_lag_bytes", "syslog_source", "url_file",
                                                 "intel_retro_hunt_days", "intel_feeds_dir", "intel_pull_feeds",
-                                                "sla_config", "sla_scan_interval_ms", "max_evidence_bytes"};
+                                                "sla_config", "sla_scan_interval_ms", "max_evidence_bytes",
+                                                "notify_config"};
     (void)v;
     if (std::find(known.begin(), known.end(), std::string(k.str())) == known.end())
       problems.push_back(fmt::format("{}: unknown key '{}'", path, k.str()));
@@ -101,6 +103,7 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
   str("sla_config", cfg.sla_config);
   num("sla_scan_interval_ms", cfg.sla_scan_interval_ms, 0, int64_t{1} << 32);
   num("max_evidence_bytes", cfg.max_evidence_bytes, 1, int64_t{1} << 34);
+  str("notify_config", cfg.notify_config);
   if (auto b = t["intel_pull_feeds"]) {
     if (auto v = b.value<bool>()) cfg.intel_pull_feeds = *v;
     else problems.push_back(fmt::format("{}: 'intel_pull_feeds' must be true or false", path));
@@ -303,7 +306,24 @@ int run_serve(ServeConfig cfg) {
   }
   ctx.incidents = &incidents;
 
+  NotifyConfig nc;
+  std::string notify_toml = cfg.notify_config;
+  if (notify_toml.empty() && fs::exists(cfg.config_dir + "/notify.toml")) notify_toml = cfg.config_dir + "/notify.toml";
+  if (!notify_toml.empty()) {
+    if (auto r = load_notify_toml(notify_toml, nc); !r.ok()) {
+      fmt::print(stderr, "lachan serve: {}\n", r.error().message);
+      return 2;
+    }
+  }
+  Notifier notifier(ctx, nc);
+  if (auto r = notifier.start(); !r.ok()) {
+    fmt::print(stderr, "lachan serve: notify: {}\n", r.error().message);
+    return 1;
+  }
+  ctx.notifier = &notifier;
+
   PipelineOptions po;
+  po.on_applied = [&notifier](const auto& upserts, const auto& outcomes) { notifier.on_warnings(upserts, outcomes); };
   po.warn.dedup_window_ms = cfg.dedup_window_s * 1000;
   po.intel = &intel.snapshot();
   po.is_listed = [&intel](intel::ValueType t, std::string_view v) { return intel.is_listed(t, v); };
@@ -338,6 +358,7 @@ int run_serve(ServeConfig cfg) {
   add_sample_routes(router, ctx);
   add_intel_routes(router, ctx);
   add_incident_routes(router, ctx);
+  add_notify_routes(router, ctx);
   if (auto r = add_taxii_routes(router, ctx); !r.ok()) {
     fmt::print(stderr, "lachan serve: taxii: {}\n", r.error().message);
     pipeline.stop(false);
@@ -407,6 +428,7 @@ int run_serve(ServeConfig cfg) {
   (*server)->stop();
   pipeline.stop(true);
   incidents.stop();
+  notifier.stop();
   intel.stop();
   (*spool)->close();
   (void)(*st)->close();

@@ -52,6 +52,7 @@ struct ServeConfig {
   std::string sla_config;
   int64_t sla_scan_interval_ms = 30'000;
   std::size_t max_evidence_bytes = 64u << 20;  // max_body_bytes applies first
+  std::string notify_config;  // notify.toml (SMTP, templates, retries); empty: <config_dir>/notify.toml if any
   std::string url_file;  // when set, the base URL is written there once listening (tests, scripts)
   // Called once the server listens (the demo replays its telemetry here); false: shut down.
   std::function<bool(struct ServerContext&, const std::string& url)> on_ready;
@@ -61,7 +62,7 @@ struct ServeConfig {
 // syslog_address, tls_cert, tls_key, rules, http_threads, max_body_bytes, max_batch_records,
 // max_record_bytes, max_sample_bytes, dedup_window_s, correlation_tolerance_s, correlation_idle_flush_s, session_ttl_s,
 // max_spool_lag_bytes, intel_retro_hunt_days, intel_feeds_dir, intel_pull_feeds, sla_config,
-// sla_scan_interval_ms, max_evidence_bytes, [[syslog_source]] network/org).
+// sla_scan_interval_ms, max_evidence_bytes, notify_config, [[syslog_source]] network/org).
 Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
 
 struct SyslogSource {
@@ -79,6 +80,7 @@ struct IngestMetrics {
 
 class IntelService;
 class IncidentService;
+class Notifier;
 
 // Everything the handlers share. Owned by run_serve.
 struct ServerContext {
@@ -89,6 +91,7 @@ struct ServerContext {
   Pipeline* pipeline = nullptr;
   IntelService* intel = nullptr;
   IncidentService* incidents = nullptr;
+  Notifier* notifier = nullptr;  // subscriptions, outbox dispatch, live stream (notifier.h)
   api::metrics::Registry* metrics = nullptr;
   IngestMetrics* ingest_metrics = nullptr;
   std::vector<SyslogSource> syslog_sources;
@@ -134,6 +137,10 @@ Result<void> add_taxii_routes(api::Router& router, ServerContext& ctx);
 void add_incident_routes(api::Router& router, ServerContext& ctx);
 // The malware repository's routes under /api/v1/samples (samples_api.cpp).
 void add_sample_routes(api::Router& router, ServerContext& ctx);
+
+// Subscriptions, notifications and their deliveries, the VAPID key and the live stream
+// (GET /api/v1/stream, Server-Sent Events) (notify_api.cpp).
+void add_notify_routes(api::Router& router, ServerContext& ctx);
 
 // The OpenAPI 3.1 document of the REST API.
 const char* openapi_document();

@@ -407,3 +407,57 @@ TEST(HttpServer, StartErrors) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, lachan::Errc::invalid_config);
 }
+
+TEST(HttpServer, StreamedResponseWritesChunksThenCloses) {
+  Router router;
+  ASSERT_TRUE(router.add(Method::get, "/events", [](Request&) {
+    Response r;
+    r.content_type = "text/event-stream";
+    r.with_header("Cache-Control", "no-cache");
+    r.stream = [](const StreamWriter& write) {
+      for (int i = 1; i <= 3; ++i)
+        if (!write("id: " + std::to_string(i) + "\n\n")) return;
+    };
+    return r;
+  }));
+  auto srv = start(std::move(router));
+  ASSERT_TRUE(srv);
+  auto s = RawSocket::connect_tcp(srv->port());
+  ASSERT_TRUE(s.send_all(get_request("/events")));
+  std::string all = s.read_to_end();  // the server closes once the function returns
+  EXPECT_NE(all.find("HTTP/1.1 200"), std::string::npos) << all;
+  EXPECT_NE(all.find("Content-Type: text/event-stream"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Content-Length"), std::string::npos) << all;
+  EXPECT_NE(all.find("\r\n\r\nid: 1\n\nid: 2\n\nid: 3\n\n"), std::string::npos) << all;
+}
+
+TEST(HttpServer, StopEndsAStreamThatWouldRunForever) {
+  std::promise<void> started;
+  std::atomic<bool> ended{false};
+  Router router;
+  ASSERT_TRUE(router.add(Method::get, "/forever", [&](Request&) {
+    Response r;
+    r.content_type = "text/event-stream";
+    r.stream = [&](const StreamWriter& write) {
+      bool first = true;
+      while (write(": keepalive\n\n")) {
+        if (std::exchange(first, false)) started.set_value();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      ended = true;
+    };
+    return r;
+  }));
+  HttpServerConfig cfg;
+  cfg.stop_grace = std::chrono::seconds(30);
+  auto srv = start(std::move(router), cfg);
+  ASSERT_TRUE(srv);
+  auto s = RawSocket::connect_tcp(srv->port());
+  ASSERT_TRUE(s.send_all(get_request("/forever")));
+  started.get_future().wait();
+  const auto t0 = std::chrono::steady_clock::now();
+  srv->stop();
+  EXPECT_TRUE(ended.load());  // the writer said false, the function returned before stop() did
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(srv->stats().connections_open, 0u);
+}
