@@ -39,10 +39,12 @@ Result<std::unique_ptr<store::Store>> open_store(const std::string& data_dir) {
   return store::open_sqlite_store((fs::path(data_dir) / "lachan.db").string());
 }
 
-void cli_audit(store::Store& st, std::string action, std::string target, std::string org, std::string detail) {
+void cli_audit(store::Store& st, std::string action, std::string target, std::string org, std::string detail,
+               std::string actor) {
   store::AuditEntry e;
   e.at = store::system_now();
-  e.actor = "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown");
+  e.actor = !actor.empty() ? std::move(actor)
+                           : "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown");
   e.org_id = std::move(org);
   e.action = std::move(action);
   e.target = std::move(target);

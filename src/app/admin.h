@@ -3,6 +3,7 @@
 // and the demo (`lachan demo`). Each returns the process exit code and prints its errors.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -27,8 +28,9 @@ int cmd_org_export(const std::string& data_dir, const std::string& format, const
 
 // The data dir's store (the folder created when missing).
 Result<std::unique_ptr<store::Store>> open_store(const std::string& data_dir);
-// An audit entry for a command-line action ("cli:<$USER>").
-void cli_audit(store::Store& st, std::string action, std::string target, std::string org, std::string detail);
+// An audit entry for a command-line action, by `actor` (empty: "cli:<$USER>").
+void cli_audit(store::Store& st, std::string action, std::string target, std::string org, std::string detail,
+               std::string actor = {});
 
 struct IntelImportArgs {
   std::string data_dir, location, format = "auto", feed, feeds_dir, source, tlp, collection = "national";
@@ -43,5 +45,18 @@ struct ServeConfig;
 // replays the demo telemetry through the real ingest path, each record sent as the
 // organisation that owns its host; prints the URL and the credentials.
 int cmd_demo(ServeConfig cfg, const std::string& demo_dir, bool exit_after_replay);
+
+struct MailInArgs {
+  std::string data_dir;     // empty: the --config file's, else "lachan-data"
+  std::string config_file;  // the serve TOML (data_dir, sla_config, max_evidence_bytes are used)
+  std::string config_dir;   // the bundled configuration (reference, taxonomies, sla.toml)
+  std::string sla_config;
+  std::string category = "other:other";  // RSIT category of the incidents reported by mail
+  std::size_t max_bytes = 25u << 20;     // the largest message accepted (EX_DATAERR beyond)
+  bool match_domain = false;  // also accept any address at a domain an organisation owns
+};
+// `lachan mail-in`: one message on standard input from an MTA's pipe transport; returns a
+// sysexits(3) code (mail_in.cpp; the codes are in README.md).
+int cmd_mail_in(const MailInArgs& args);
 
 }  // namespace lachan::app

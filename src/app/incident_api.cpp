@@ -429,17 +429,6 @@ Result<std::string> publish_indicator(ServerContext& ctx, const store::Incident&
   return batch.indicators.front().ref;
 }
 
-// A file name as given, without folders or control characters (it is only metadata).
-std::string clean_name(std::string_view s) {
-  if (auto p = s.find_last_of("/\\"); p != std::string_view::npos) s = s.substr(p + 1);
-  std::string out;
-  for (char ch : s)
-    if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f && ch != '"') out += ch;
-  if (out.size() > 200) out.resize(200);
-  if (out.empty() || out == "." || out == "..") out = "evidence.bin";
-  return out;
-}
-
 // The name of an evidence file inside the export: ASCII letters, digits, '.', '-', '_'.
 std::string archive_name(const store::Evidence& e) {
   std::string out = std::to_string(e.id) + "-";
@@ -785,7 +774,7 @@ void add_incident_routes(api::Router& router, ServerContext& ctx) {
     if (!sha) return fail(sha.error());
     store::NewEvidence n;
     n.sha256 = *sha;
-    n.name = clean_name(*name);
+    n.name = clean_evidence_name(*name);
     n.media_type = std::string(req.header("Content-Type").value_or("application/octet-stream"));
     n.size = static_cast<int64_t>(req.body.size());
     auto e = ctx.store->add_evidence(c, id, n, req.remote_ip, store::system_now());

@@ -61,6 +61,16 @@ std::string iso(int64_t ms) {
 
 }  // namespace
 
+std::string clean_evidence_name(std::string_view s) {
+  if (auto p = s.find_last_of("/\\"); p != std::string_view::npos) s = s.substr(p + 1);
+  std::string out;
+  for (char ch : s)
+    if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f && ch != '"') out += ch;
+  if (out.size() > 200) out.resize(200);
+  if (out.empty() || out == "." || out == "..") out = "evidence.bin";
+  return out;
+}
+
 // ---- RSIT ----
 
 Result<RsitTaxonomy> RsitTaxonomy::parse(std::string_view text, std::string_view origin) {

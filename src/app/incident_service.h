@@ -48,6 +48,10 @@ struct SlaEscalation {
 // Called once per breach, after it was marked notified and escalated (the notifier's entry point).
 using SlaBreachHook = std::function<void(const SlaEscalation&)>;
 
+// An evidence file's name as given, without folders or control characters (it is only metadata);
+// "evidence.bin" when nothing is left.
+std::string clean_evidence_name(std::string_view name);
+
 class IncidentService {
  public:
   explicit IncidentService(ServerContext& ctx);

@@ -1,5 +1,5 @@
 // lachan: the command. Subcommands: scan, rules check, serve, demo, key create|list|revoke,
-// user add|disable|enable, org import|export, version.
+// user add|disable|enable, org import|export, intel import|feeds, mail-in, version.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -314,6 +314,18 @@ int main(int argc, char** argv) {
   intel_feeds->add_option("--pull", feeds_pull, "pull this feed now ('all': every enabled one)");
   intel_feeds->add_option("--feeds-dir", intel_args.feeds_dir, "feed definitions folder (default: the bundled ones)");
 
+  app::MailInArgs mail_args;
+  auto* mail_in = app.add_subcommand(
+      "mail-in", "one e-mail on standard input (an MTA's pipe transport): a report, a reply's comment, evidence; "
+                 "exit codes per sysexits.h");
+  mail_in->add_option("--data-dir", mail_args.data_dir, "data dir (default: the --config file's)");
+  mail_in->add_option("--config", mail_args.config_file, "the serve TOML file (data_dir, sla_config, max_evidence_bytes)");
+  mail_in->add_option("--max-bytes", mail_args.max_bytes, "largest message accepted (default 25 MiB; EX_DATAERR beyond)");
+  mail_in->add_option("--category", mail_args.category, "RSIT category of incidents reported by mail (default other:other)");
+  mail_in->add_option("--sla-config", mail_args.sla_config, "incident SLA policy, TOML (default: the bundled config/sla.toml)");
+  mail_in->add_flag("--match-domain", mail_args.match_domain,
+                    "accept a sender who is no contact when an organisation owns the address's domain");
+
   auto* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -375,6 +387,10 @@ int main(int argc, char** argv) {
     if (intel_args.feeds_dir.empty()) intel_args.feeds_dir = config_dir() + "/feeds";
     if (intel_import->parsed()) return app::cmd_intel_import(intel_args);
     return app::cmd_intel_feeds(intel_args.data_dir, intel_args.feeds_dir, feeds_pull);
+  }
+  if (mail_in->parsed()) {
+    mail_args.config_dir = config_dir();
+    return app::cmd_mail_in(mail_args);
   }
   if (version->parsed()) {
     fmt::print("lachan {}\n", LACHAN_VERSION);
