@@ -14,6 +14,7 @@
 
 #include "app/intel_service.h"
 #include "core/strings.h"
+#include "core/toml.h"
 #include "intel/repository.h"
 #include "intel/stix_export.h"
 #include "intel/stix_import.h"
@@ -361,13 +362,9 @@ const TaxiiCollection* TaxiiCollections::find(std::string_view id_or_alias) cons
 }
 
 Result<TaxiiCollections> parse_taxii_toml(std::string_view text, std::string_view origin) {
-  toml::table t;
-  try {
-    t = toml::parse(text, std::string(origin));
-  } catch (const toml::parse_error& e) {
-    return make_error(Errc::invalid_config, fmt::format("{}:{}:{}: {}", origin, e.source().begin.line,
-                                                        e.source().begin.column, e.description()));
-  }
+  auto parsed = parse_toml(text, origin);
+  if (!parsed) return parsed.error();
+  toml::table& t = *parsed;
   TaxiiCollections out;
   auto* arr = t["collection"].as_array();
   if (!arr) return make_error(Errc::invalid_config, fmt::format("{}: no [[collection]] tables", origin));

@@ -15,6 +15,7 @@
 
 #include "core/strings.h"
 #include "core/time.h"
+#include "core/toml.h"
 #include "match/cidr.h"
 
 namespace lachan::intel {
@@ -317,13 +318,9 @@ std::optional<int64_t> parse_time_ms(std::string_view s, TimeFormat f) noexcept 
 // ---- Definitions --------------------------------------------------------------------------------
 
 Result<FeedDefinition> parse_feed_definition(std::string_view text, std::string_view origin) {
-  toml::table t;
-  try {
-    t = toml::parse(text, std::string(origin));
-  } catch (const toml::parse_error& e) {
-    return make_error(Errc::invalid_config, fmt::format("{}:{}:{}: {}", origin, e.source().begin.line,
-                                                        e.source().begin.column, e.description()));
-  }
+  auto parsed = parse_toml(text, origin);
+  if (!parsed) return parsed.error();
+  toml::table& t = *parsed;
   FeedDefinition d;
   std::string problem;
   auto bad = [&](std::string_view key, std::string_view what) {

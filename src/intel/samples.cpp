@@ -10,6 +10,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 
+#include "core/files.h"
 #include "intel/json_fields.h"
 #include <cerrno>
 #include <cstdio>
@@ -129,16 +130,6 @@ int on_scan_message(YR_SCAN_CONTEXT*, int message, void* data, void* user) {
   m.family = valid_utf8(m.family.empty() ? malware_family : m.family);
   static_cast<std::vector<YaraMatch>*>(user)->push_back(std::move(m));
   return CALLBACK_CONTINUE;
-}
-
-Result<void> fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_error(Errc::io, fmt::format("sample folder {}: {}", dir, std::strerror(errno)));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_error(Errc::io, fmt::format("sample folder {}: fsync: {}", dir, std::strerror(err)));
-  return {};
 }
 
 }  // namespace
@@ -376,50 +367,11 @@ SampleRepository::SampleRepository(std::string dir, store::Store& store, std::sh
     : dir_(std::move(dir)), store_(store), scanner_(std::move(scanner)), options_(std::move(options)) {}
 
 std::string SampleRepository::path_of(std::string_view sha256) const {
-  return fmt::format("{}/{}/{}", dir_, sha256.substr(0, 2), sha256);
+  return hashed_path(dir_, sha256);
 }
 
 Result<void> SampleRepository::write_file(std::string_view sha256, std::string_view bytes) {
-  std::string sub = fmt::format("{}/{}", dir_, sha256.substr(0, 2));
-  std::string path = path_of(sha256);
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == bytes.size()) return {};
-  std::error_code ec;
-  fs::create_directories(sub, ec);
-  if (ec) return make_error(Errc::io, fmt::format("sample folder {}: {}", sub, ec.message()));
-  static std::atomic<uint64_t> seq{0};
-  std::string tmp = fmt::format("{}/.{}.{}.{}.tmp", sub, sha256, ::getpid(), seq.fetch_add(1));
-  // 0400 from creation: never executable, and read-only even to us once written.
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-  if (fd < 0)
-    return make_error(Errc::io, fmt::format("sample {}: cannot create {}: {}", sha256, tmp, std::strerror(errno)));
-  auto fail = [&](const char* what) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return make_error(Errc::io, fmt::format("sample {}: {} {}: {}", sha256, what, tmp, std::strerror(err)));
-  };
-  for (size_t off = 0; off < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot write");
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0400) != 0) return fail("cannot chmod");  // umask may only remove bits; be explicit anyway
-  if (::fsync(fd) != 0) return fail("cannot fsync");
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_error(Errc::io, fmt::format("sample {}: cannot close {}: {}", sha256, tmp, std::strerror(err)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_error(Errc::io, fmt::format("sample {}: cannot rename to {}: {}", sha256, path, std::strerror(err)));
-  }
-  return fsync_dir(sub);
+  return write_hashed_file(dir_, sha256, bytes, "sample");
 }
 
 Result<SubmitOutcome> SampleRepository::submit(std::string_view bytes, std::string_view file_name,
