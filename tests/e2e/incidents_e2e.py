@@ -7,7 +7,8 @@ the sector team and the national centre see the incident), tasks, observables sh
 indicators, links and merge, evidence upload/download with its chain of custody, the export
 archive checked against its SHA256SUMS, SLA breach escalation (a tiny SLA policy and a short scan
 interval), and the answers checked against the OpenAPI document."""
-import hashlib, http.client, io, json, os, re, subprocess, sys, tarfile, tempfile, time, traceback, urllib.parse
+import hashlib, http.client, io, json, os, re, subprocess, sys, tarfile, tempfile, time, urllib.parse
+from lachan_e2e import check, check_answers_documented, poll, run
 
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DEMO = os.path.join(SRC, "demo")
@@ -23,22 +24,6 @@ def cli(*args, ok=True):
     if ok and r.returncode != 0:
         raise AssertionError(f"lachan {' '.join(args)} failed: {r.stderr}")
     return r
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def poll(fn, what, deadline=30.0):
-    end = time.time() + deadline
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def req(method, path, key=None, body=None, tmpl=None, ctype=None, headers=None, raw=False):
@@ -470,6 +455,11 @@ def test_export():
 
 
 def test_sla_breach_escalation():
+    # A's subscription to incidents and SLA breaches (a webhook nobody answers: the outbox keeps them).
+    st, sub = req("POST", "/api/v1/subscriptions", key(A, "admin"),
+                  {"topics": ["incidents", "sla_breach"], "channel": "webhook",
+                   "destination": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef-secret"})
+    check(st == 201, f"subscription: {st} {sub}")
     i = report(title="Ransomware spreading across the hospital", severity="critical")
     check(not i["sla"]["first_response_breached"], f"breached at once: {i}")
 
@@ -486,6 +476,14 @@ def test_sla_breach_escalation():
     # The notification hook ran once per breach.
     log = open(os.path.join(S["dir"], "serve.log"), errors="replace").read()
     check(log.count(f"SLA breach: incident {i['ref']}") == 2, "hook lines in serve.log")
+    # The creation and both breaches reached the subscriber's outbox, once each.
+    def outbox():
+        st, d = req("GET", "/api/v1/notifications?limit=200", key(A, "admin"))
+        check(st == 200, f"notifications: {st} {d}")
+        keys = [n["dedup_key"] for n in d["items"] if n["subscription"] == sub["id"]]
+        want = [f"incident:{i['id']}:{k}" for k in ("incident.created", "sla.first_response", "sla.resolution")]
+        return all(sum(k.startswith(w + ":") or k == w for k in keys) == 1 for w in want) and keys
+    poll(outbox, "the incident and its breaches in A's outbox", deadline=20)
     # Incidents of other severities are not breached.
     st, d = get(S["i1"]["id"], A)
     check(not d["sla"]["first_response_breached"] and not d["sla"]["resolution_breached"], f"a medium incident breached: {d}")
@@ -504,51 +502,10 @@ def test_bad_sla_config_refused():
           f"a bad SLA policy: {r.returncode} {r.stderr}")
 
 
-def resolve(doc, node):
-    while isinstance(node, dict) and "$ref" in node:
-        cur = doc
-        for part in node["$ref"].lstrip("#/").split("/"):
-            cur = cur[part]
-        node = cur
-    return node
-
-
-def validate(doc, schema, v, where):
-    schema = resolve(doc, schema)
-    t = schema.get("type")
-    if t is not None:
-        ok = {"string": lambda x: isinstance(x, str), "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
-              "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-              "boolean": lambda x: isinstance(x, bool), "array": lambda x: isinstance(x, list),
-              "object": lambda x: isinstance(x, dict), "null": lambda x: x is None}
-        check(any(ok[x](v) for x in (t if isinstance(t, list) else [t])), f"{where}: {json.dumps(v)[:120]} is not {t}")
-    if "enum" in schema:
-        check(v in schema["enum"], f"{where}: {v!r} not in {schema['enum']}")
-    if isinstance(v, dict):
-        for r in schema.get("required", []):
-            check(r in v, f"{where}: missing required {r!r}")
-        for name, sub in schema.get("properties", {}).items():
-            if name in v:
-                validate(doc, sub, v[name], f"{where}.{name}")
-    if isinstance(v, list) and "items" in schema:
-        for i, x in enumerate(v):
-            validate(doc, schema["items"], x, f"{where}[{i}]")
-
-
 def test_openapi():
     st, doc = req("GET", "/api/v1/openapi.json")
     check(st == 200, f"openapi: {st}")
-    n = 0
-    for tmpl, method, status, body in SEEN:
-        op = doc["paths"].get(tmpl, {}).get(method)
-        check(op is not None, f"{method.upper()} {tmpl} not documented")
-        resp = op["responses"].get(str(status))
-        check(resp is not None, f"{method.upper()} {tmpl} answered {status}, not documented")
-        sch = resolve(doc, resp).get("content", {}).get("application/json", {}).get("schema")
-        if sch is not None and body is not None:
-            validate(doc, sch, body, f"{method.upper()} {tmpl} {status}")
-            n += 1
-    check(n >= 50, f"only {n} responses validated")
+    n = check_answers_documented(doc, SEEN, 50)
     print(f"  {n} responses validated against the OpenAPI document", flush=True)
 
 
@@ -558,35 +515,8 @@ TESTS = [test_setup, test_report_and_validation, test_escalate_warning, test_wor
 
 
 def main():
-    failed = []
-    try:
-        for t in TESTS:
-            t0 = time.time()
-            try:
-                t()
-                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
-                failed.append(t.__name__)
-                if t is test_setup:
-                    break
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-    print(f"{len(TESTS) - len(failed)}/{len(TESTS)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
-    if failed:
-        print(f"data dir kept for inspection: {S.get('dir')}")
-        sys.exit(1)
-    import shutil
-    shutil.rmtree(S["dir"], ignore_errors=True)
+    return run(TESTS, PROCS, lambda: S.get("dir"), stop_after=(test_setup,), clean=True, grace=20)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

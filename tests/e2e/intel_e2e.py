@@ -5,7 +5,8 @@ A scheduled feed (a local file, so no traffic leaves the machine), STIX and MISP
 API and the CLI, every event matched (warning for the sender only, TLP and source in its tags),
 warning lists (recorded, not raised), retro-hunt over archived events, TLP scoping of indicators
 and sightings, and the answers checked against the OpenAPI document."""
-import http.client, json, os, subprocess, sys, tempfile, time, traceback, urllib.parse
+import http.client, json, os, subprocess, sys, tempfile, time, urllib.parse
+from lachan_e2e import check, check_answers_documented, poll, run
 
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DEMO = os.path.join(SRC, "demo")
@@ -19,22 +20,6 @@ def cli(*args, ok=True):
     if ok and r.returncode != 0:
         raise AssertionError(f"lachan {' '.join(args)} failed: {r.stderr}")
     return r
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def poll(fn, what, deadline=30.0):
-    end = time.time() + deadline
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def req(method, path, key=None, body=None, tmpl=None, ctype=None):
@@ -249,51 +234,10 @@ def test_tlp_scoping():
         check(len(refs) == len(set(refs)) and len(refs) > 80, f"{org}: {len(refs)} listed")
 
 
-def resolve(doc, node):
-    while isinstance(node, dict) and "$ref" in node:
-        cur = doc
-        for part in node["$ref"].lstrip("#/").split("/"):
-            cur = cur[part]
-        node = cur
-    return node
-
-
-def validate(doc, schema, v, where):
-    schema = resolve(doc, schema)
-    t = schema.get("type")
-    if t is not None:
-        ok = {"string": lambda x: isinstance(x, str), "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
-              "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-              "boolean": lambda x: isinstance(x, bool), "array": lambda x: isinstance(x, list),
-              "object": lambda x: isinstance(x, dict), "null": lambda x: x is None}
-        check(any(ok[x](v) for x in (t if isinstance(t, list) else [t])), f"{where}: {json.dumps(v)[:120]} is not {t}")
-    if "enum" in schema:
-        check(v in schema["enum"], f"{where}: {v!r} not in {schema['enum']}")
-    if isinstance(v, dict):
-        for r in schema.get("required", []):
-            check(r in v, f"{where}: missing required {r!r}")
-        for name, sub in schema.get("properties", {}).items():
-            if name in v:
-                validate(doc, sub, v[name], f"{where}.{name}")
-    if isinstance(v, list) and "items" in schema:
-        for i, x in enumerate(v):
-            validate(doc, schema["items"], x, f"{where}[{i}]")
-
-
 def test_openapi():
     st, doc = req("GET", "/api/v1/openapi.json")
     check(st == 200, f"openapi: {st}")
-    n = 0
-    for tmpl, method, status, body in SEEN:
-        op = doc["paths"].get(tmpl, {}).get(method)
-        check(op is not None, f"{method.upper()} {tmpl} not documented")
-        resp = op["responses"].get(str(status))
-        check(resp is not None, f"{method.upper()} {tmpl} answered {status}, not documented")
-        sch = resolve(doc, resp).get("content", {}).get("application/json", {}).get("schema")
-        if sch is not None and body is not None:
-            validate(doc, sch, body, f"{method.upper()} {tmpl} {status}")
-            n += 1
-    check(n >= 10, f"only {n} responses validated")
+    check_answers_documented(doc, SEEN, 10)
 
 
 TESTS = [test_setup, test_feed_pulled_and_matched, test_stix_import_over_api, test_warning_list_records_not_raises,
@@ -301,35 +245,8 @@ TESTS = [test_setup, test_feed_pulled_and_matched, test_stix_import_over_api, te
 
 
 def main():
-    failed = []
-    try:
-        for t in TESTS:
-            t0 = time.time()
-            try:
-                t()
-                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
-                failed.append(t.__name__)
-                if t is test_setup:
-                    break
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-    print(f"{len(TESTS) - len(failed)}/{len(TESTS)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
-    if failed:
-        print(f"data dir kept for inspection: {S.get('dir')}")
-        sys.exit(1)
-    import shutil
-    shutil.rmtree(S["dir"], ignore_errors=True)
+    return run(TESTS, PROCS, lambda: S.get("dir"), stop_after=(test_setup,), clean=True, grace=20)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,7 +4,8 @@
 Upload as an organisation's reporter (YARA family recorded, a warning for that organisation),
 tenancy of metadata, download only for admins and analysts (identical bytes, as an attachment),
 the size limit, re-upload merging, the audit trail, and OpenAPI conformance of the answers."""
-import hashlib, http.client, json, os, shutil, subprocess, sys, tempfile, time, traceback, urllib.parse
+import hashlib, http.client, json, os, subprocess, sys, tempfile, time, urllib.parse
+from lachan_e2e import check, poll, resolve, run, validate
 
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DEMO = os.path.join(SRC, "demo")
@@ -20,22 +21,6 @@ def cli(*args):
     if r.returncode != 0:
         raise AssertionError(f"lachan {' '.join(args)} failed: {r.stderr}")
     return r.stdout.strip()
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def poll(fn, what, deadline=20.0):
-    end = time.time() + deadline
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def start_server(data, config):
@@ -220,37 +205,6 @@ def test_audit():
         check(st == 200 and any(e["target"] == f"sample:{sha}" for e in d["items"]), f"audit {action}: {st} {d}")
 
 
-def resolve(doc, node):
-    while isinstance(node, dict) and "$ref" in node:
-        cur = doc
-        for part in node["$ref"].lstrip("#/").split("/"):
-            cur = cur[part]
-        node = cur
-    return node
-
-
-def validate(doc, schema, v, where):
-    schema = resolve(doc, schema)
-    t = schema.get("type")
-    if t is not None:
-        ts = t if isinstance(t, list) else [t]
-        ok = {"string": lambda x: isinstance(x, str), "null": lambda x: x is None,
-              "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
-              "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-              "boolean": lambda x: isinstance(x, bool), "array": lambda x: isinstance(x, list),
-              "object": lambda x: isinstance(x, dict)}
-        check(any(ok[x](v) for x in ts), f"{where}: {json.dumps(v)[:120]} is not {t}")
-    if isinstance(v, dict):
-        for r in schema.get("required", []):
-            check(r in v, f"{where}: missing required {r!r}")
-        for name, sub in schema.get("properties", {}).items():
-            if name in v:
-                validate(doc, sub, v[name], f"{where}.{name}")
-    if isinstance(v, list) and "items" in schema:
-        for i, x in enumerate(v):
-            validate(doc, schema["items"], x, f"{where}[{i}]")
-
-
 def test_openapi():
     st, doc, _ = req("GET", "/api/v1/openapi.json")
     check(st == 200 and "paths" in doc, f"openapi: {st}")
@@ -274,35 +228,7 @@ TESTS = [test_setup, test_upload_eicar, test_warning_for_uploader, test_tenancy,
 
 
 def main():
-    failed = []
-    try:
-        for t in TESTS:
-            t0 = time.time()
-            try:
-                t()
-                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
-                failed.append(t.__name__)
-                if t is test_setup:
-                    break
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-    print(f"{len(TESTS) - len(failed)}/{len(TESTS)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
-    if failed:
-        print(f"data dir kept for inspection: {S.get('dir')}")
-    elif S.get("dir"):
-        shutil.rmtree(S["dir"], ignore_errors=True)
-    return 1 if failed else 0
+    return run(TESTS, PROCS, lambda: S.get("dir"), stop_after=(test_setup,), clean=True, grace=20)
 
 
 if __name__ == "__main__":

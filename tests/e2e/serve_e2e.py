@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end tests of `lachan serve`: usage: serve_e2e.py BINARY SOURCE_DIR"""
-import gzip, http.client, json, os, signal, socket, subprocess, sys, tempfile, time, traceback, urllib.parse
+import gzip, http.client, json, os, signal, socket, subprocess, sys, tempfile, time, urllib.parse
+from lachan_e2e import check, poll, resolve, run, validate
 
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DEMO = os.path.join(SRC, "demo")
@@ -16,22 +17,6 @@ def cli(*args):
     if r.returncode != 0:
         raise AssertionError(f"lachan {' '.join(args)} failed: {r.stderr}")
     return r.stdout.strip()
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def poll(fn, what, deadline=20.0):
-    end = time.time() + deadline
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def start_server(data, extra=(), config=None):
@@ -488,48 +473,6 @@ def test_demo():
     check(p.wait(30) == 0, "demo did not exit 0 on SIGTERM")
 
 
-def resolve(doc, node):
-    while isinstance(node, dict) and "$ref" in node:
-        cur = doc
-        for part in node["$ref"].lstrip("#/").split("/"):
-            cur = cur[part]
-        node = cur
-    return node
-
-
-def validate(doc, schema, v, where):
-    schema = resolve(doc, schema)
-    if "oneOf" in schema:
-        errs = []
-        for sub in schema["oneOf"]:
-            try:
-                validate(doc, sub, v, where)
-                return
-            except AssertionError as e:
-                errs.append(str(e))
-        raise AssertionError(f"{where}: matches no oneOf: {errs}")
-    t = schema.get("type")
-    if t is not None:
-        ts = t if isinstance(t, list) else [t]
-        ok = {"string": lambda x: isinstance(x, str), "null": lambda x: x is None,
-              "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
-              "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-              "boolean": lambda x: isinstance(x, bool), "array": lambda x: isinstance(x, list),
-              "object": lambda x: isinstance(x, dict)}
-        check(any(ok[x](v) for x in ts), f"{where}: {json.dumps(v)[:120]} is not {t}")
-    if "enum" in schema:
-        check(v in schema["enum"], f"{where}: {v!r} not in {schema['enum']}")
-    if isinstance(v, dict):
-        for r in schema.get("required", []):
-            check(r in v, f"{where}: missing required {r!r}")
-        for name, sub in schema.get("properties", {}).items():
-            if name in v:
-                validate(doc, sub, v[name], f"{where}.{name}")
-    if isinstance(v, list) and "items" in schema:
-        for i, x in enumerate(v):
-            validate(doc, schema["items"], x, f"{where}[{i}]")
-
-
 def test_openapi():
     srv, k = S["srv"], S["keys"]
     st, doc = req(srv, "GET", "/api/v1/openapi.json")
@@ -631,29 +574,7 @@ TESTS = [test_setup, test_ingest, test_tenancy, test_bad_lines, test_gzip_and_li
 
 
 def main():
-    failed = []
-    try:
-        for t in TESTS:
-            t0 = time.time()
-            try:
-                t()
-                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
-                failed.append(t.__name__)
-                if t is test_setup:
-                    break
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    print(f"{len(TESTS) - len(failed)}/{len(TESTS)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
-    if failed:
-        print(f"data dirs kept for inspection, e.g. {S.get('dir')}")
-    return 1 if failed else 0
+    return run(TESTS, PROCS, lambda: S.get("dir"), stop_after=(test_setup,), clean=False, grace=0)
 
 
 if __name__ == "__main__":

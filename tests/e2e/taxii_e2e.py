@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end tests of the TAXII 2.1 server and the intel exports of `lachan serve`, acting as a
 plain TAXII 2.1 client: usage: taxii_e2e.py BINARY SOURCE_DIR [SHARED_DATA_DIR]"""
-import csv, io, json, os, re, subprocess, sys, tempfile, time, traceback, urllib.parse, uuid
+import csv, io, json, os, re, subprocess, sys, tempfile, time, urllib.parse, uuid
 from http.client import HTTPConnection
+from lachan_e2e import check, poll, run
 
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DATA = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.environ.get("LACHAN_SHARED_DATA", "/work/shared/data")
@@ -24,22 +25,6 @@ def cli(*args):
     if r.returncode != 0:
         raise AssertionError(f"lachan {' '.join(args)} failed: {r.stderr}")
     return r.stdout.strip()
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def poll(fn, what, deadline=20.0):
-    end = time.time() + deadline
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def start_server(data):
@@ -366,29 +351,7 @@ def main():
     if not os.path.isdir(EXAMPLES):
         print(f"SKIP: no STIX examples in {EXAMPLES}")
         return 77
-    failed = []
-    try:
-        for t in TESTS:
-            t0 = time.time()
-            try:
-                t()
-                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:
-                print(f"FAIL {t.__name__}: {e}", flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
-                failed.append(t.__name__)
-                if t in (test_setup, test_discovery, test_post_and_status):
-                    break
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    print(f"{len(TESTS) - len(failed)}/{len(TESTS)} passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
-    if failed:
-        print(f"data dir kept for inspection: {S.get('dir')}")
-    return 1 if failed else 0
+    return run(TESTS, PROCS, lambda: S.get("dir"), stop_after=(test_setup, test_discovery, test_post_and_status), clean=False, grace=0)
 
 
 if __name__ == "__main__":
