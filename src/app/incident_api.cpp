@@ -16,6 +16,7 @@
 
 #include "app/incident_service.h"
 #include "app/intel_service.h"
+#include "app/notifier.h"
 #include "app/server.h"
 #include "core/time.h"
 #include "intel/model.h"
@@ -29,6 +30,14 @@ using api::Response;
 using store::Caller;
 
 namespace {
+
+// Tells subscribers and the live stream (the notifier) about an incident that changed. The change
+// is committed already: a failure to notify is logged, never the caller's error.
+void announce(ServerContext& ctx, std::string_view kind, const store::Incident& inc) {
+  if (!ctx.notifier) return;
+  if (auto r = ctx.notifier->notify_incident_event(kind, inc); !r)
+    fmt::print(stderr, "lachan serve: notify {} {}: {}\n", kind, inc.ref, r.error().message);
+}
 
 std::string iso(int64_t ms) {
   return ms ? format_timestamp(ms * 1'000'000) : std::string();
@@ -354,6 +363,7 @@ Response report(ServerContext& ctx, const Caller& c, const json::object& b, std:
   n.routed_to = ctx.incidents->routes_for(n.affected_orgs, n.team);
   auto inc = ctx.store->create_incident(c, n, ctx.incidents->sla(), store::system_now());
   if (!inc) return fail(inc.error());
+  announce(ctx, "incident.created", *inc);
   return api::json_response(201, incident_json(*inc));
 }
 
@@ -560,6 +570,7 @@ void add_incident_routes(api::Router& router, ServerContext& ctx) {
           ctx.incidents->routes_for(d->affected_orgs.value_or(cur->affected_orgs), d->team.value_or(cur->team));
     auto inc = ctx.store->update_incident(c, id, u, ctx.incidents->sla(), store::system_now());
     if (!inc) return fail(inc.error());
+    announce(ctx, "incident.updated", *inc);
     return api::json_response(200, incident_json(*inc));
   });
 
@@ -577,6 +588,7 @@ void add_incident_routes(api::Router& router, ServerContext& ctx) {
     if (!reason) return fail(reason.error());
     auto inc = ctx.store->change_incident_status(c, id, *to, reason->value_or(""), store::system_now());
     if (!inc) return fail(inc.error());
+    announce(ctx, "incident.status", *inc);
     return api::json_response(200, incident_json(*inc));
   });
   add_on(Method::get, "/api/v1/incidents/{id}/history", [&ctx](Request&, const Caller& c, int64_t id) {
@@ -753,6 +765,7 @@ void add_incident_routes(api::Router& router, ServerContext& ctx) {
     if (!reason) return fail(reason.error());
     auto inc = ctx.store->merge_incidents(c, id, **from, reason->value_or(""), store::system_now());
     if (!inc) return fail(inc.error());
+    announce(ctx, "incident.merged", *inc);
     return api::json_response(200, incident_json(*inc));
   });
 

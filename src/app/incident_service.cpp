@@ -19,6 +19,8 @@
 #include <toml++/toml.h>
 
 #include "app/server.h"
+#include "core/files.h"
+#include "core/toml.h"
 #include "core/time.h"
 #include "intel/feed.h"
 #include "store/common.h"
@@ -29,24 +31,6 @@ namespace lachan::app {
 namespace json = boost::json;
 
 namespace {
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return make_error(Errc::io, fmt::format("cannot read {}", path));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-Result<void> fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_error(Errc::io, fmt::format("evidence folder {}: {}", dir, std::strerror(errno)));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return make_error(Errc::io, fmt::format("evidence folder {}: fsync: {}", dir, std::strerror(err)));
-  return {};
-}
 
 bool is_sha256(std::string_view s) {
   if (s.size() != 64) return false;
@@ -96,7 +80,7 @@ Result<RsitTaxonomy> RsitTaxonomy::parse(std::string_view text, std::string_view
 }
 
 Result<RsitTaxonomy> RsitTaxonomy::load(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_whole_file(path);
   if (!text) return make_error(Errc::invalid_config, text.error().message);
   return parse(*text, path);
 }
@@ -104,13 +88,9 @@ Result<RsitTaxonomy> RsitTaxonomy::load(const std::string& path) {
 // ---- SLA policy ----
 
 Result<store::SlaPolicy> parse_sla_policy(std::string_view text, std::string_view origin) {
-  toml::table t;
-  try {
-    t = toml::parse(text, std::string(origin));
-  } catch (const toml::parse_error& e) {
-    return make_error(Errc::invalid_config, fmt::format("{}:{}:{}: {}", origin, e.source().begin.line,
-                                                        e.source().begin.column, e.description()));
-  }
+  auto parsed = parse_toml(text, origin);
+  if (!parsed) return parsed.error();
+  toml::table& t = *parsed;
   store::SlaPolicy p;
   std::vector<std::string> problems;
   for (auto&& [k, node] : t) {
@@ -148,20 +128,14 @@ Result<store::SlaPolicy> parse_sla_policy(std::string_view text, std::string_vie
 }
 
 Result<store::SlaPolicy> load_sla_policy(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_whole_file(path);
   if (!text) return make_error(Errc::invalid_config, text.error().message);
   return parse_sla_policy(*text, path);
 }
 
 // ---- IncidentService ----
 
-IncidentService::IncidentService(ServerContext& ctx) : ctx_(ctx) {
-  hook_ = [](const SlaEscalation& e) {
-    fmt::print("lachan serve: SLA breach: incident {} {} was due {}; escalated to {}\n", e.breach.ref,
-               store::to_string(e.breach.kind), iso(e.breach.due), e.escalated_to);
-    std::fflush(stdout);
-  };
-}
+IncidentService::IncidentService(ServerContext& ctx) : ctx_(ctx) {}
 
 IncidentService::~IncidentService() {
   stop();
@@ -250,6 +224,9 @@ Result<int> IncidentService::scan_once(store::TimeMs now) {
         fmt::format("SLA breach: {} was due {}; escalated to {}", store::to_string(b.kind), iso(b.due),
                     e.escalated_to.empty() ? std::string("nobody (no team)") : e.escalated_to),
         now);
+    fmt::print("lachan serve: SLA breach: incident {} {} was due {}; escalated to {}\n", e.breach.ref,
+               store::to_string(e.breach.kind), iso(e.breach.due), e.escalated_to);
+    std::fflush(stdout);
     SlaBreachHook hook;
     {
       std::lock_guard lk(mu_);
@@ -262,55 +239,19 @@ Result<int> IncidentService::scan_once(store::TimeMs now) {
 }
 
 std::string IncidentService::evidence_path(std::string_view sha256) const {
-  return (fs::path(ctx_.cfg.data_dir) / "evidence" / std::string(sha256.substr(0, 2)) / std::string(sha256)).string();
+  return hashed_path((fs::path(ctx_.cfg.data_dir) / "evidence").string(), sha256);
 }
 
 Result<std::string> IncidentService::store_evidence(std::string_view bytes) {
   std::string sha256 = store::sha256_hex(bytes);
-  std::string path = evidence_path(sha256);
-  std::string sub = fs::path(path).parent_path().string();
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == bytes.size()) return sha256;
-  std::error_code ec;
-  fs::create_directories(sub, ec);
-  if (ec) return make_error(Errc::io, fmt::format("evidence folder {}: {}", sub, ec.message()));
-  static std::atomic<uint64_t> seq{0};
-  std::string tmp = fmt::format("{}/.{}.{}.{}.tmp", sub, sha256, ::getpid(), seq.fetch_add(1));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-  if (fd < 0)
-    return make_error(Errc::io, fmt::format("evidence {}: cannot create {}: {}", sha256, tmp, std::strerror(errno)));
-  auto fail = [&](const char* what) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return make_error(Errc::io, fmt::format("evidence {}: {} {}: {}", sha256, what, tmp, std::strerror(err)));
-  };
-  for (size_t off = 0; off < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot write");
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("cannot fsync");
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_error(Errc::io, fmt::format("evidence {}: cannot close {}: {}", sha256, tmp, std::strerror(err)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_error(Errc::io, fmt::format("evidence {}: cannot rename to {}: {}", sha256, path, std::strerror(err)));
-  }
-  if (auto r = fsync_dir(sub); !r) return r.error();
+  if (auto w = write_hashed_file((fs::path(ctx_.cfg.data_dir) / "evidence").string(), sha256, bytes, "evidence"); !w)
+    return w.error();
   return sha256;
 }
 
 Result<std::string> IncidentService::read_evidence(std::string_view sha256) const {
   if (!is_sha256(sha256)) return make_error(Errc::malformed, "not a SHA-256");
-  auto bytes = read_file(evidence_path(sha256));
+  auto bytes = read_whole_file(evidence_path(sha256));
   if (!bytes) return make_error(Errc::internal, fmt::format("the bytes of evidence {} are missing", sha256));
   // What is served is what was recorded: a changed file is an error, never evidence.
   if (store::sha256_hex(*bytes) != sha256)

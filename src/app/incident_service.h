@@ -45,7 +45,8 @@ struct SlaEscalation {
   std::string escalated_to;  // the parent organisation of the team (the team itself for the centre)
   store::TimeMs at = 0;
 };
-// Called once per breach, after it was marked notified and escalated (the notifier's entry point).
+// Called once per breach, after it was marked notified, escalated and logged (serve hands it to
+// the notifier).
 using SlaBreachHook = std::function<void(const SlaEscalation&)>;
 
 // An evidence file's name as given, without folders or control characters (it is only metadata);

@@ -321,6 +321,18 @@ int run_serve(ServeConfig cfg) {
     return 1;
   }
   ctx.notifier = &notifier;
+  // An SLA breach reaches the subscribers of the responsible team, its parent and everyone routed.
+  incidents.set_breach_hook([&ctx, &notifier](const SlaEscalation& e) {
+    store::Caller sys{"system:sla", ctx.registry->get()->national_centre(), store::Role::analyst};
+    auto inc = ctx.store->get_incident(sys, e.breach.incident_id);
+    if (!inc) {
+      fmt::print(stderr, "lachan serve: SLA breach of {}: {}\n", e.breach.ref, inc.error().message);
+      return;
+    }
+    std::string kind = fmt::format("sla.{}", store::to_string(e.breach.kind));
+    if (auto r = notifier.notify_incident_event(kind, *inc); !r)
+      fmt::print(stderr, "lachan serve: SLA breach of {}: {}\n", e.breach.ref, r.error().message);
+  });
 
   PipelineOptions po;
   po.on_applied = [&notifier](const auto& upserts, const auto& outcomes) { notifier.on_warnings(upserts, outcomes); };
