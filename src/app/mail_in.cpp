@@ -13,12 +13,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "app/admin.h"
 #include "app/incident_service.h"
+#include "app/notifier.h"
 #include "app/server.h"
 #include "constituency/constituency.h"
 #include "constituency/reference.h"
@@ -272,6 +274,21 @@ int cmd_mail_in(const MailInArgs& args) {
     if (!e) return refuse(exit_code_for(e.error()), fmt::format("evidence {}: {}", name, e.error().message));
     have->push_back(*e);
     ++added;
+  }
+  // A report by e-mail reaches subscribers and the live stream like one over the API: what is
+  // enqueued here, the dispatcher of `lachan serve` on the same store sends. The incident is
+  // recorded already, so a failure here is reported, not a reason for the MTA to retry.
+  if (action == "mail.report") {
+    NotifyConfig nc;
+    std::string notify_toml = a.serve.notify_config;
+    if (notify_toml.empty() && std::filesystem::exists(a.serve.config_dir + "/notify.toml"))
+      notify_toml = a.serve.config_dir + "/notify.toml";
+    Result<void> loaded;
+    if (!notify_toml.empty()) loaded = load_notify_toml(notify_toml, nc);
+    Notifier notifier(ctx, nc);
+    if (auto r = loaded.ok() ? notifier.notify_incident_event("incident.created", inc) : loaded; !r)
+      fmt::print(stderr, "lachan mail-in: {} recorded, but subscribers were not notified: {}\n", inc.ref,
+                 r.error().message);
   }
   audit(action, inc.ref, added);
   fmt::print("{}\n", inc.ref);

@@ -489,6 +489,16 @@ struct Notifier::Impl {
     m.from = {n.cfg_.mail_from_name, n.cfg_.mail_from};
     m.to = {{"", sub.destination}};
     m.headers.push_back({"X-Lachan-Delivery", ids});
+    // The same notification always has the same Message-ID, so that a send repeated after a crash
+    // (at least once) is recognised as a duplicate by the recipient's mail system.
+    {
+      std::string id = ids;
+      std::replace(id.begin(), id.end(), ',', '.');
+      auto at = n.cfg_.mail_from.rfind('@');
+      m.headers.push_back({"Message-ID", fmt::format("<lachan.notification.{}@{}>", id,
+                                                     at == std::string::npos ? "lachan.invalid"
+                                                                             : n.cfg_.mail_from.substr(at + 1))});
+    }
     if (payloads.size() == 1 && sub.digest_minutes == 0) {
       auto vars = vars_of(payloads.front());
       auto name = template_name(payloads.front());

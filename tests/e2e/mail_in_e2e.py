@@ -10,6 +10,7 @@ What was stored is then read back through `lachan serve`'s API."""
 import email.policy, hashlib, json, os, re, subprocess, sys, tempfile, time, traceback, urllib.request
 from email.message import EmailMessage
 from email.header import Header
+from lachan_e2e import check, poll
 
 BIN, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 DEMO = os.path.join(SRC, "demo")
@@ -18,11 +19,6 @@ A, B, NC = "bvhn-nghe-an", "cong-dvc-da-nang", "ncsc"
 A_MAIL, A_MAIL2, B_MAIL = "nam.nt@bvhnna.vn", "Quan.LQ@bvhnna.vn", "an.nt@dichvucong.danang.gov.vn"
 EX_DATAERR, EX_NOUSER, EX_NOPERM = 65, 67, 77
 S, PROCS = {}, []
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def cli(*args):
@@ -199,6 +195,29 @@ def test_read_back_through_serve():
     check(st == 200, f"audit: {st}")
     actions = [e.get("action") for e in audit.get("items", [])]
     check("mail.report" in actions and "mail.comment" in actions and "mail.refused" in actions, f"audit: {actions}")
+
+
+def test_report_while_serving_is_notified():
+    # A's subscription to incidents (a webhook nobody answers: the outbox keeps what is due).
+    body = json.dumps({"topics": ["incidents"], "channel": "webhook", "destination": "http://127.0.0.1:9/hook",
+                       "secret": "0123456789abcdef-secret"}).encode()
+    rq = urllib.request.Request(S["url"] + "/api/v1/subscriptions", data=body, method="POST",
+                                headers={"Authorization": "Bearer " + S["keys"][A], "Content-Type": "application/json"})
+    with urllib.request.urlopen(rq, timeout=30) as r:
+        check(r.status == 201, f"subscription: {r.status}")
+        sub = json.loads(r.read())
+    # mail-in beside the running server, on the same store.
+    rc, out, err = mail_in(new_report(msgid="<report-3@bvhnna.vn>"))
+    check(rc == 0 and "not notified" not in err, f"exit {rc}: {err}")
+    st, page = api(f"/api/v1/incidents?ref={out.strip()}", A)
+    check(st == 200 and len(page["items"]) == 1, f"the new incident: {st} {page}")
+    want = f"incident:{page['items'][0]['id']}:incident.created:sub:{sub['id']}"
+
+    def queued():
+        st, d = api("/api/v1/notifications?limit=200", A)
+        check(st == 200, f"notifications: {st}")
+        return [n for n in d["items"] if n["dedup_key"] == want]
+    check(len(poll(queued, "the e-mailed incident in A's outbox", deadline=20)) == 1, "queued once")
 
 
 def main():

@@ -316,6 +316,9 @@ def test_warning_delivered_everywhere():
                     return m, subj
     m, subj = poll(mail, "the e-mail", 30)
     check(subj.startswith("[Lachan] Cảnh báo mức high:"), f"subject: {subj}")
+    # Its Message-ID is the notification's, the same on every attempt.
+    check(m["Message-ID"] == f"<lachan.notification.{m['X-Lachan-Delivery']}@soc.test>",
+          f"Message-ID {m['Message-ID']} for delivery {m['X-Lachan-Delivery']}")
     body = m.get_payload(decode=True).decode("utf-8")
     check(f"https://console.lachan.test/warnings/{w['id']}" in body and "Tổ chức" in body, f"body: {body}")
     # The flaky webhook: 500, 500, 200, each signed; the delivery log shows the three attempts.
