@@ -192,6 +192,8 @@ Result<void> load_notify_toml(const std::string& path, NotifyConfig& cfg) {
   if (auto v = num(root, "lease_ms", 1000, 86'400'000)) cfg.lease = std::chrono::milliseconds(*v);
   if (auto v = num(root, "poll_ms", 10, 60'000)) cfg.poll = std::chrono::milliseconds(*v);
   if (auto v = num(root, "max_streams", 0, 100'000)) cfg.max_streams = static_cast<std::size_t>(*v);
+  if (auto v = num(root, "stream_retention_s", 1, int64_t{3650} * 86'400))
+    cfg.stream_retention = std::chrono::seconds(*v);
   if (t["smtp"]) {
     auto s = root["smtp"];
     str(s, "host", cfg.smtp.host);
@@ -260,7 +262,16 @@ struct Notifier::Impl {
   static TimeMs now() { return store::system_now(); }
 
   void run() {
+    TimeMs next_prune = 0;
     while (!stopping.load()) {
+      // Live-stream events older than the retention go (a client resuming from before them is
+      // told to reload); checked at least every 10 minutes.
+      if (TimeMs t = now(); t >= next_prune) {
+        const TimeMs keep = std::chrono::duration_cast<std::chrono::milliseconds>(n.cfg_.stream_retention).count();
+        if (auto r = st().prune_stream(t - keep); !r.ok())
+          fmt::print(stderr, "lachan serve: notify: pruning the live stream: {}\n", r.error().message);
+        next_prune = t + std::min<TimeMs>(keep, 600'000);
+      }
       auto claimed = st().claim_notifications(now(), n.cfg_.claim_batch, n.cfg_.lease.count());
       if (!claimed.ok() || claimed->empty()) {
         std::unique_lock lk(mu);

@@ -53,10 +53,12 @@ struct NotifyConfig {
   std::chrono::milliseconds poll{500};      // how often the outbox is looked at when idle
   int claim_batch = 50;
   std::size_t max_streams = 64;  // concurrent GET /api/v1/stream connections
+  std::chrono::seconds stream_retention{7 * 24 * 3600};  // live-stream events kept this long
 };
 
 // Reads config/notify.toml: console_url, language, templates_dir (relative to the file),
 // send_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms, lease_ms, poll_ms, max_streams,
+// stream_retention_s,
 // push_subject, and [smtp] host, port, security (none|starttls|tls), username, password_env
 // (the name of an environment variable) or password_file, from, from_name, ca_file, helo,
 // timeout_ms. A password is never written in the file itself.

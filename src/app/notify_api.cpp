@@ -372,10 +372,16 @@ void add_notify_routes(api::Router& router, ServerContext& ctx) {
       if (!write("retry: 3000\n\n")) return;
       auto last_sent = std::chrono::steady_clock::now();
       std::uint64_t seen = nt->stream_version();
+      bool first = true;
       while (true) {
         auto page = ctx.store->read_stream_after(c, after, 100);
         if (page.ok()) {
           std::string out;
+          // Resuming from before the oldest event kept: what came between was pruned, and the
+          // client must reload instead of trusting the stream to be complete.
+          if (first && after > 0 && page->first_kept > after + 1)
+            out += fmt::format("event: reset\ndata: {{\"first_kept\":{}}}\n\n", page->first_kept);
+          first = false;
           for (const auto& e : page->items)
             out += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, store::to_string(e.kind), e.body);
           after = std::max(after, page->last_seq);

@@ -466,9 +466,42 @@ def test_clean_stop_with_an_open_stream():
     sse.close()
 
 
+def test_stream_pruned_and_reset():
+    # Restarted with a 30 s retention: the first events (minutes old) are pruned when the
+    # dispatcher starts. A client resuming from event 1 is told to reload, then gets what is new.
+    with open(os.path.join(S["dir"], "notify.toml")) as f:
+        conf = f.read()
+    with open(os.path.join(S["dir"], "notify.toml"), "w") as f:
+        f.write("stream_retention_s = 30\n" + conf)
+    S["proc"].terminate()
+    S["proc"].wait(20)
+    start_server()
+    w = raise_warning(A, "notify-after-prune.example")
+    sse = Sse(key(A, "viewer"), last_id=1)
+    try:
+        check(sse.status == 200, f"stream: {sse.status}")
+        poll(lambda: any(e.get("event") == "warning" and json.loads(e["data"]).get("id") == w["id"] for e in sse.events),
+             "the new warning on the resumed stream", 30)
+        check(sse.events[0].get("event") == "reset" and json.loads(sse.events[0]["data"])["first_kept"] > 2,
+              f"first event: {sse.events[:2]}")
+        check(sum(e.get("event") == "reset" for e in sse.events) == 1, "one reset")
+    finally:
+        sse.close()
+    # A client that is up to date gets no reset.
+    last = max(int(e["id"]) for e in sse.events if "id" in e)
+    sse2 = Sse(key(A, "viewer"), last_id=last)
+    try:
+        check(sse2.status == 200, f"stream: {sse2.status}")
+        w2 = raise_warning(A, "notify-after-prune-2.example")
+        poll(lambda: any(json.loads(e["data"]).get("id") == w2["id"] for e in sse2.events), "the next warning", 30)
+        check(all(e.get("event") != "reset" for e in sse2.events), f"no reset: {sse2.events}")
+    finally:
+        sse2.close()
+
+
 TESTS = [test_setup, test_subscriptions_api, test_warning_delivered_everywhere, test_dead_and_replay,
          test_stream_and_resume, test_restart_mid_delivery, test_openapi, test_digest,
-         test_clean_stop_with_an_open_stream]
+         test_stream_pruned_and_reset, test_clean_stop_with_an_open_stream]
 
 
 def main():
