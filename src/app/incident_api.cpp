@@ -39,18 +39,8 @@ void announce(ServerContext& ctx, std::string_view kind, const store::Incident& 
     fmt::print(stderr, "lachan serve: notify {} {}: {}\n", kind, inc.ref, r.error().message);
 }
 
-std::string iso(int64_t ms) {
-  return ms ? format_timestamp(ms * 1'000'000) : std::string();
-}
-
 json::value iso_or_null(int64_t ms) {
-  return ms ? json::value(iso(ms)) : json::value(nullptr);
-}
-
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
+  return ms ? json::value(format_ms(ms)) : json::value(nullptr);
 }
 
 Response fail(const Error& e) {
@@ -130,22 +120,22 @@ json::object incident_json(const store::Incident& i) {
   o["severity"] = store::to_string(i.severity);
   o["tlp"] = i.tlp;
   o["pap"] = i.pap;
-  o["affected_orgs"] = strings(i.affected_orgs);
+  o["affected_orgs"] = json::value_from(i.affected_orgs);
   o["team"] = i.team;
   o["assignee"] = i.assignee;
   o["status"] = store::to_string(i.status);
   o["source"] = i.source;
   o["reported_by"] = i.reported_by;
-  o["routed_to"] = strings(i.routed_to);
+  o["routed_to"] = json::value_from(i.routed_to);
   json::array w;
   for (auto id : i.warning_ids) w.emplace_back(id);
   o["warning_ids"] = std::move(w);
-  o["created"] = iso(i.created);
-  o["updated"] = iso(i.updated);
+  o["created"] = format_ms(i.created);
+  o["updated"] = format_ms(i.updated);
   o["closed_at"] = iso_or_null(i.closed_at);
   o["merged_into"] = i.merged_into ? json::value(i.merged_into) : json::value(nullptr);
-  o["sla"] = json::object{{"first_response_due", iso(i.first_response_due)},
-                          {"resolution_due", iso(i.resolution_due)},
+  o["sla"] = json::object{{"first_response_due", format_ms(i.first_response_due)},
+                          {"resolution_due", format_ms(i.resolution_due)},
                           {"first_response_at", iso_or_null(i.first_response_at)},
                           {"resolved_at", iso_or_null(i.resolved_at)},
                           {"first_response_breached", i.first_response_breach_notified != 0},
@@ -158,11 +148,11 @@ json::object change_json(const store::IncidentChange& c) {
                       {"to", store::to_string(c.to)},
                       {"actor", c.actor},
                       {"reason", c.reason},
-                      {"at", iso(c.at)}};
+                      {"at", format_ms(c.at)}};
 }
 
 json::object timeline_json(const store::TimelineEntry& t) {
-  json::object o{{"id", t.id}, {"kind", t.kind}, {"author", t.author}, {"at", iso(t.at)}};
+  json::object o{{"id", t.id}, {"kind", t.kind}, {"author", t.author}, {"at", format_ms(t.at)}};
   if (t.kind == "comment") {
     o["body"] = t.body;
   } else {
@@ -181,8 +171,8 @@ json::object task_json(const store::IncidentTask& t) {
                       {"assignee", t.assignee},
                       {"due", iso_or_null(t.due)},
                       {"created_by", t.created_by},
-                      {"created", iso(t.created)},
-                      {"updated", iso(t.updated)}};
+                      {"created", format_ms(t.created)},
+                      {"updated", format_ms(t.updated)}};
 }
 
 json::object observable_json(const store::IncidentObservable& o) {
@@ -192,7 +182,7 @@ json::object observable_json(const store::IncidentObservable& o) {
                       {"value", o.value},
                       {"indicator", o.indicator},
                       {"added_by", o.added_by},
-                      {"added_at", iso(o.added_at)}};
+                      {"added_at", format_ms(o.added_at)}};
 }
 
 json::object link_json(const store::IncidentLink& l) {
@@ -200,7 +190,7 @@ json::object link_json(const store::IncidentLink& l) {
                       {"b", l.b},
                       {"kind", store::to_string(l.kind)},
                       {"created_by", l.created_by},
-                      {"created", iso(l.created)}};
+                      {"created", format_ms(l.created)}};
 }
 
 json::object evidence_json(const store::Evidence& e) {
@@ -211,13 +201,13 @@ json::object evidence_json(const store::Evidence& e) {
                       {"media_type", e.media_type},
                       {"size", e.size},
                       {"uploaded_by", e.uploaded_by},
-                      {"uploaded_at", iso(e.uploaded_at)}};
+                      {"uploaded_at", format_ms(e.uploaded_at)}};
 }
 
 json::object custody_json(const store::CustodyEntry& c) {
   return json::object{
       {"id", c.id},       {"evidence_id", c.evidence_id}, {"sha256", c.sha256}, {"action", store::to_string(c.action)},
-      {"actor", c.actor}, {"organisation", c.org_id},     {"remote", c.remote}, {"at", iso(c.at)}};
+      {"actor", c.actor}, {"organisation", c.org_id},     {"remote", c.remote}, {"at", format_ms(c.at)}};
 }
 
 template <typename T, typename F>

@@ -39,10 +39,6 @@ bool is_sha256(std::string_view s) {
   return true;
 }
 
-std::string iso(int64_t ms) {
-  return ms ? format_timestamp(ms * 1'000'000) : std::string();
-}
-
 }  // namespace
 
 std::string clean_evidence_name(std::string_view s) {
@@ -221,11 +217,11 @@ Result<int> IncidentService::scan_once(store::TimeMs now) {
     }
     (void)ctx_.store->add_incident_comment(
         sys, b.incident_id,
-        fmt::format("SLA breach: {} was due {}; escalated to {}", store::to_string(b.kind), iso(b.due),
+        fmt::format("SLA breach: {} was due {}; escalated to {}", store::to_string(b.kind), format_ms(b.due),
                     e.escalated_to.empty() ? std::string("nobody (no team)") : e.escalated_to),
         now);
     fmt::print("lachan serve: SLA breach: incident {} {} was due {}; escalated to {}\n", e.breach.ref,
-               store::to_string(e.breach.kind), iso(e.breach.due), e.escalated_to);
+               store::to_string(e.breach.kind), format_ms(e.breach.due), e.escalated_to);
     std::fflush(stdout);
     SlaBreachHook hook;
     {

@@ -20,14 +20,6 @@ using store::Role;
 
 namespace {
 
-std::string iso(int64_t ms) { return ms ? format_timestamp(ms * 1'000'000) : std::string(); }
-
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 // The most restricted TLP an organisation may receive: the national centre everything, the
 // others up to amber (amber+strict and red are the centre's alone).
 int max_tlp_for(const ServerContext& ctx, const Caller& c) {
@@ -55,15 +47,15 @@ json::object indicator_json(const intel::Indicator& i, const store::IntelRecord&
                    ? 0.0
                    : intel::decayed_score(i.confidence, i.any_of.front().front().type,
                                           i.modified_ms ? i.modified_ms : i.valid_from_ms, store::system_now());
-  o["valid_from"] = iso(i.valid_from_ms);
-  o["valid_until"] = iso(i.valid_until_ms);
-  o["modified"] = iso(i.modified_ms);
-  o["tags"] = strings(i.tags);
-  o["attack"] = strings(i.attack);
-  o["kill_chain"] = strings(i.kill_chain);
+  o["valid_from"] = format_ms(i.valid_from_ms);
+  o["valid_until"] = format_ms(i.valid_until_ms);
+  o["modified"] = format_ms(i.modified_ms);
+  o["tags"] = json::value_from(i.tags);
+  o["attack"] = json::value_from(i.attack);
+  o["kill_chain"] = json::value_from(i.kill_chain);
   o["revoked"] = i.revoked;
   o["collection"] = r.collection;
-  o["added"] = iso(r.added);
+  o["added"] = format_ms(r.added);
   return o;
 }
 
@@ -163,7 +155,7 @@ void add_intel_routes(api::Router& router, ServerContext& ctx) {
     json::array sa;
     for (const auto& s : *sightings)
       sa.push_back(json::object{{"organisation", s.org_id}, {"count", s.count}, {"listed", s.listed},
-                                {"first_seen", iso(s.first_seen)}, {"last_seen", iso(s.last_seen)}});
+                                {"first_seen", format_ms(s.first_seen)}, {"last_seen", format_ms(s.last_seen)}});
     o["sightings"] = std::move(sa);
     return api::json_response(200, o);
   });
@@ -180,8 +172,8 @@ void add_intel_routes(api::Router& router, ServerContext& ctx) {
                                    {"schedule_s", d.schedule_ms / 1000},
                                    {"tlp", intel::tlp_name(d.tlp)},
                                    {"indicators", s.indicator_count},
-                                   {"last_attempt", iso(s.last_attempt_ms)},
-                                   {"last_success", iso(s.last_success_ms)},
+                                   {"last_attempt", format_ms(s.last_attempt_ms)},
+                                   {"last_success", format_ms(s.last_success_ms)},
                                    {"last_error", s.last_error}});
     return api::json_response(200, json::object{{"items", std::move(items)}});
   });

@@ -30,16 +30,6 @@ namespace {
 
 constexpr std::string_view kCheckpoint = "notifier";
 
-std::string iso(TimeMs ms) {
-  return ms ? format_timestamp(ms * 1'000'000) : std::string();
-}
-
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (const auto& s : v) {
@@ -78,15 +68,15 @@ NotifyEvent warning_event(const store::Warning& w) {
                         {"rule_id", w.rule_id},
                         {"title", w.rule_title},
                         {"severity", store::to_string(w.severity)},
-                        {"tags", strings(w.tags)},
+                        {"tags", json::value_from(w.tags)},
                         {"tlp", w.tlp},
                         {"entities", std::move(ents)},
                         {"count", w.count},
-                        {"first_seen", iso(w.first_seen)},
-                        {"last_seen", iso(w.last_seen)},
+                        {"first_seen", format_ms(w.first_seen)},
+                        {"last_seen", format_ms(w.last_seen)},
                         {"province", w.province},
-                        {"sectors", strings(w.sectors)},
-                        {"routed_to", strings(e.routes)}};
+                        {"sectors", json::value_from(w.sectors)},
+                        {"routed_to", json::value_from(e.routes)}};
   return e;
 }
 
@@ -659,13 +649,13 @@ Result<void> Notifier::notify_incident_event(std::string_view kind, const store:
                         {"category", incident.category},
                         {"severity", store::to_string(incident.severity)},
                         {"tlp", incident.tlp},
-                        {"affected_orgs", strings(incident.affected_orgs)},
+                        {"affected_orgs", json::value_from(incident.affected_orgs)},
                         {"team", incident.team},
                         {"assignee", incident.assignee},
-                        {"created", iso(incident.created)},
-                        {"updated", iso(incident.updated)},
-                        {"first_response_due", iso(incident.first_response_due)},
-                        {"resolution_due", iso(incident.resolution_due)}};
+                        {"created", format_ms(incident.created)},
+                        {"updated", format_ms(incident.updated)},
+                        {"first_response_due", format_ms(incident.first_response_due)},
+                        {"resolution_due", format_ms(incident.resolution_due)}};
   return publish({e});
 }
 

@@ -21,16 +21,6 @@ using store::Role;
 
 namespace {
 
-std::string iso(int64_t ms) {
-  return ms ? format_timestamp(ms * 1'000'000) : std::string();
-}
-
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 Response fail(const Error& e) {
   return error_response_for(e);
 }
@@ -60,16 +50,16 @@ json::object subscription_json(const store::Subscription& s) {
                       {"username", s.username},
                       {"topics", std::move(topics)},
                       {"min_severity", store::to_string(s.min_severity)},
-                      {"categories", strings(s.categories)},
-                      {"orgs", strings(s.orgs)},
+                      {"categories", json::value_from(s.categories)},
+                      {"orgs", json::value_from(s.orgs)},
                       {"channel", store::to_string(s.channel)},
                       {"destination", s.channel == store::ChannelKind::web_push ? maybe_json(s.destination)
                                                                                 : json::value(s.destination)},
                       {"has_secret", !s.secret.empty()},
                       {"digest_minutes", s.digest_minutes},
                       {"enabled", s.enabled},
-                      {"created", iso(s.created)},
-                      {"updated", iso(s.updated)}};
+                      {"created", format_ms(s.created)},
+                      {"updated", format_ms(s.updated)}};
 }
 
 json::object notification_json(const store::Notification& n) {
@@ -81,17 +71,17 @@ json::object notification_json(const store::Notification& n) {
                       {"state", store::to_string(n.state)},
                       {"attempts", n.attempts},
                       {"max_attempts", n.max_attempts},
-                      {"next_attempt_at", iso(n.next_attempt_at)},
+                      {"next_attempt_at", format_ms(n.next_attempt_at)},
                       {"last_error", n.last_error},
-                      {"created", iso(n.created)},
-                      {"sent_at", iso(n.sent_at)},
+                      {"created", format_ms(n.created)},
+                      {"sent_at", format_ms(n.sent_at)},
                       {"payload", maybe_json(n.payload)}};
 }
 
 json::object delivery_json(const store::Delivery& d) {
   return json::object{{"id", d.id},
                       {"attempt", d.attempt},
-                      {"at", iso(d.at)},
+                      {"at", format_ms(d.at)},
                       {"outcome", store::to_string(d.outcome)},
                       {"status_code", d.status_code},
                       {"latency_ms", d.latency_ms},

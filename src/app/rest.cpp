@@ -39,14 +39,6 @@ int status_of(Errc c) {
 
 Response fail(const Error& e) { return error_response_for(e); }
 
-std::string iso(int64_t ms) { return ms ? format_timestamp(ms * 1'000'000) : std::string(); }
-
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 json::object warning_json(const store::Warning& w, bool full) {
   json::object o;
   o["id"] = w.id;
@@ -56,19 +48,19 @@ json::object warning_json(const store::Warning& w, bool full) {
   o["title"] = w.rule_title;
   o["severity"] = store::to_string(w.severity);
   o["status"] = store::to_string(w.status);
-  o["tags"] = strings(w.tags);
+  o["tags"] = json::value_from(w.tags);
   o["tlp"] = w.tlp;
   json::array ents;
   for (const auto& e : w.entities) ents.push_back(json::object{{"type", e.type}, {"value", e.value}});
   o["entities"] = std::move(ents);
   o["count"] = w.count;
-  o["first_seen"] = iso(w.first_seen);
-  o["last_seen"] = iso(w.last_seen);
-  o["created"] = iso(w.created);
-  o["updated"] = iso(w.updated);
+  o["first_seen"] = format_ms(w.first_seen);
+  o["last_seen"] = format_ms(w.last_seen);
+  o["created"] = format_ms(w.created);
+  o["updated"] = format_ms(w.updated);
   o["province"] = w.province;
-  o["sectors"] = strings(w.sectors);
-  o["routed_to"] = strings(w.routed_to);
+  o["sectors"] = json::value_from(w.sectors);
+  o["routed_to"] = json::value_from(w.routed_to);
   if (full) {
     json::array ev;
     for (const auto& e : w.evidence) {
@@ -89,19 +81,19 @@ json::object org_json(const store::Organisation& org) {
   o["kind"] = store::to_string(org.kind);
   o["parent"] = org.parent;
   o["province"] = org.province;
-  o["sectors"] = strings(org.sectors);
+  o["sectors"] = json::value_from(org.sectors);
   o["criticality"] = org.criticality;
   json::array contacts;
   for (const auto& c : org.contacts)
     contacts.push_back(json::object{{"name", c.name}, {"email", c.email}, {"phone", c.phone}, {"role", c.role}});
   o["contacts"] = std::move(contacts);
-  o["it_providers"] = strings(org.it_providers);
-  o["networks"] = strings(org.networks);
+  o["it_providers"] = json::value_from(org.it_providers);
+  o["networks"] = json::value_from(org.networks);
   json::array asns;
   for (auto a : org.asns) asns.emplace_back(a);
   o["asns"] = std::move(asns);
-  o["domains"] = strings(org.domains);
-  o["hosts"] = strings(org.hosts);
+  o["domains"] = json::value_from(org.domains);
+  o["hosts"] = json::value_from(org.hosts);
   return o;
 }
 
@@ -112,9 +104,9 @@ json::object key_json(const store::ApiKey& k) {
   o["organisation"] = k.org_id;
   o["role"] = store::to_string(k.role);
   o["label"] = k.label;
-  o["created"] = iso(k.created);
+  o["created"] = format_ms(k.created);
   o["revoked"] = k.revoked;
-  if (k.revoked_at) o["revoked_at"] = iso(k.revoked_at);
+  if (k.revoked_at) o["revoked_at"] = format_ms(k.revoked_at);
   return o;
 }
 
@@ -124,7 +116,7 @@ json::object user_json(const store::User& u) {
   o["organisation"] = u.org_id;
   o["role"] = store::to_string(u.role);
   o["display_name"] = u.display_name;
-  o["created"] = iso(u.created);
+  o["created"] = format_ms(u.created);
   o["disabled"] = u.disabled;
   return o;
 }
@@ -147,7 +139,7 @@ json::object dead_letter_json(const store::DeadLetter& d) {
   o["reason"] = d.reason;
   o["raw"] = utf8_string(d.raw);
   o["raw_size"] = d.raw_size;
-  o["at"] = iso(d.at);
+  o["at"] = format_ms(d.at);
   return o;
 }
 
@@ -359,7 +351,7 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     if (!tok.ok()) return fail(tok.error());
     audit(ctx, *c, "auth.login", "user:" + user, {});
     Response r = api::json_response(200, json::object{{"token", *tok},
-                                                      {"expires", iso(store::system_now() + ttl)},
+                                                      {"expires", format_ms(store::system_now() + ttl)},
                                                       {"organisation", c->org_id},
                                                       {"role", store::to_string(c->role)}});
     r.with_header("Set-Cookie", fmt::format("lachan_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", *tok,
@@ -480,7 +472,7 @@ void add_routes(api::Router& router, ServerContext& ctx) {
                                    {"to", store::to_string(ch.to)},
                                    {"actor", ch.actor},
                                    {"comment", ch.comment},
-                                   {"at", iso(ch.at)}});
+                                   {"at", format_ms(ch.at)}});
     return api::json_response(200, json::object{{"items", std::move(items)}});
   });
 
@@ -530,7 +522,7 @@ void add_routes(api::Router& router, ServerContext& ctx) {
       json::value detail = json::parse(e.detail.empty() ? "{}" : e.detail, ec);
       if (ec) detail = json::object{};
       items.push_back(json::object{{"id", e.id},
-                                   {"at", iso(e.at)},
+                                   {"at", format_ms(e.at)},
                                    {"actor", e.actor},
                                    {"organisation", e.org_id},
                                    {"action", e.action},

@@ -189,6 +189,8 @@ CivilTime civil_from_ns(int64_t ns) noexcept {
   return t;
 }
 
+std::string format_ms(int64_t ms) { return ms ? format_timestamp(ms * 1'000'000) : std::string(); }
+
 std::string format_timestamp(int64_t ns) {
   CivilTime t = civil_from_ns(ns);
   int64_t frac = ns % 1000000000;

@@ -18,6 +18,8 @@ std::optional<int64_t> parse_timestamp(std::string_view text) noexcept;
 
 // "2019-04-27T15:57:25.868864Z" (microsecond precision, trailing zeros kept at 6 digits).
 std::string format_timestamp(int64_t ns);
+// The same for milliseconds since the epoch, and "" for 0 (a time not set), as the API writes them.
+std::string format_ms(int64_t ms);
 
 // Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept;
