@@ -31,12 +31,10 @@ using store::Caller;
 
 namespace {
 
-// Tells subscribers and the live stream (the notifier) about an incident that changed. The change
-// is committed already: a failure to notify is logged, never the caller's error.
+// Tells subscribers and the live stream (the notifier's thread) about an incident that changed.
+// The change is committed already; the request does not wait for the notification.
 void announce(ServerContext& ctx, std::string_view kind, const store::Incident& inc) {
-  if (!ctx.notifier) return;
-  if (auto r = ctx.notifier->notify_incident_event(kind, inc); !r)
-    fmt::print(stderr, "lachan serve: notify {} {}: {}\n", kind, inc.ref, r.error().message);
+  if (ctx.notifier) ctx.notifier->post_incident_event(std::string(kind), inc);
 }
 
 json::value iso_or_null(int64_t ms) {

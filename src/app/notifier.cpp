@@ -29,6 +29,11 @@ using store::TimeMs;
 namespace {
 
 constexpr std::string_view kCheckpoint = "notifier";
+// The greatest incident update time (ms) published; start() publishes changes after it again.
+constexpr std::string_view kIncidentCheckpoint = "notifier.incidents";
+// How far before that checkpoint start() looks: a change committed before one published later
+// (another request thread) may not have been published itself.
+constexpr TimeMs kIncidentCatchUpMarginMs = 10'000;
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
@@ -227,6 +232,39 @@ Result<void> load_notify_toml(const std::string& path, NotifyConfig& cfg) {
   return {};
 }
 
+NotifyEvent incident_event(std::string_view kind, const store::Incident& incident, const std::vector<std::string>& routes) {
+  NotifyEvent e;
+  const bool sla = kind.rfind("sla", 0) == 0;
+  e.topic = sla ? store::SubscriptionTopic::sla_breach : store::SubscriptionTopic::incidents;
+  e.stream_kind = store::StreamKind::incident;
+  e.kind = std::string(kind);
+  // One notification per incident and kind of event; a change is known by its update time
+  // whatever its kind, so that one published again after a restart (as "incident.updated") is
+  // dropped by the outbox's dedup key.
+  e.ref = kind == "incident.created" || sla ? fmt::format("incident:{}:{}", incident.id, kind)
+                                            : fmt::format("incident:{}:change:{}", incident.id, incident.updated);
+  e.orgs = incident.affected_orgs;
+  e.routes = routes.empty() ? incident.routed_to : routes;
+  e.severity = incident.severity;
+  if (!incident.category.empty()) e.categories = {incident.category};
+  e.title = incident.ref + " " + incident.title;
+  e.link = fmt::format("/incidents/{}", incident.id);
+  e.data = json::object{{"id", incident.id},
+                        {"ref", incident.ref},
+                        {"title", incident.title},
+                        {"category", incident.category},
+                        {"severity", store::to_string(incident.severity)},
+                        {"tlp", incident.tlp},
+                        {"affected_orgs", json::value_from(incident.affected_orgs)},
+                        {"team", incident.team},
+                        {"assignee", incident.assignee},
+                        {"created", format_ms(incident.created)},
+                        {"updated", format_ms(incident.updated)},
+                        {"first_response_due", format_ms(incident.first_response_due)},
+                        {"resolution_due", format_ms(incident.resolution_due)}};
+  return e;
+}
+
 // ---- The dispatcher ----
 
 struct Notifier::Impl {
@@ -241,6 +279,37 @@ struct Notifier::Impl {
   std::condition_variable cv;
   bool wake = false;
   std::mutex publish_mu;  // one publisher at a time (pipeline thread, incident handlers)
+  // Incident changes posted by request handlers, published by the dispatcher (under mu).
+  std::vector<std::pair<std::string, store::Incident>> posted;
+  TimeMs incident_checkpoint = 0;  // the dispatcher's copy of kIncidentCheckpoint
+
+  // Publishes what request handlers posted; what the store refuses stays for the next round.
+  void publish_posted() {
+    std::vector<std::pair<std::string, store::Incident>> batch;
+    {
+      std::lock_guard lk(mu);
+      batch.swap(posted);
+    }
+    if (batch.empty()) return;
+    std::vector<NotifyEvent> events;
+    TimeMs newest = incident_checkpoint;
+    for (auto& [kind, inc] : batch) {
+      events.push_back(incident_event(kind, inc, {}));
+      newest = std::max(newest, inc.updated);
+    }
+    if (auto r = n.publish(events); !r.ok()) {
+      fmt::print(stderr, "lachan serve: notify: {} incident changes not yet published (tried again): {}\n",
+                 batch.size(), r.error().message);
+      std::lock_guard lk(mu);
+      posted.insert(posted.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      return;
+    }
+    if (newest > incident_checkpoint) {
+      auto r = st().apply_warnings(
+          {}, store::Checkpoint{std::string(kIncidentCheckpoint), static_cast<std::uint64_t>(newest)});
+      if (r.ok()) incident_checkpoint = newest;
+    }
+  }
 
   explicit Impl(Notifier& owner) : n(owner) {
     retry.base = n.cfg_.retry_base;
@@ -262,6 +331,7 @@ struct Notifier::Impl {
           fmt::print(stderr, "lachan serve: notify: pruning the live stream: {}\n", r.error().message);
         next_prune = t + std::min<TimeMs>(keep, 600'000);
       }
+      publish_posted();
       auto claimed = st().claim_notifications(now(), n.cfg_.claim_batch, n.cfg_.lease.count());
       if (!claimed.ok() || claimed->empty()) {
         std::unique_lock lk(mu);
@@ -367,11 +437,16 @@ struct Notifier::Impl {
     return v;
   }
 
-  std::string load_template(const std::string& name, const std::string& part) {
+  // The subscription's language when it has one, else the configured default.
+  std::string language_of(const store::Subscription& sub) const {
+    return sub.language.empty() ? n.cfg_.language : sub.language;
+  }
+
+  std::string load_template(const std::string& lang, const std::string& name, const std::string& part) {
     fs::path base =
         n.cfg_.templates_dir.empty() ? fs::path(n.ctx_.cfg.config_dir) / "templates" : fs::path(n.cfg_.templates_dir);
-    std::string t = read_text(base / n.cfg_.language / (name + "." + part));
-    if (t.empty()) t = read_text(base / n.cfg_.language / ("warning." + part));
+    std::string t = read_text(base / lang / (name + "." + part));
+    if (t.empty()) t = read_text(base / lang / ("warning." + part));
     if (t.empty()) t = part == "subject" ? "[Lachan] {{title}}" : "{{title}}\n{{link}}\n";
     while (part == "subject" && !t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
     return t;
@@ -426,9 +501,11 @@ struct Notifier::Impl {
         }
         json::object msg;
         if (digest) {
-          msg = json::object{{"title", fmt::format("Lachan: {}", payloads.size())},
+          msg = json::object{{"title", render_template(load_template(language_of(sub), "digest", "subject"),
+                                                       {{"count", std::to_string(payloads.size())}})},
                              {"url", n.cfg_.console_url},
                              {"count", payloads.size()},
+                             {"lang", language_of(sub)},
                              {"delivery", ids}};
         } else {
           auto& p = payloads.front();
@@ -436,6 +513,7 @@ struct Notifier::Impl {
                              {"severity", p.contains("severity") ? p.at("severity") : json::value("")},
                              {"url", p.contains("link") ? p.at("link") : json::value("")},
                              {"ref", p.contains("ref") ? p.at("ref") : json::value("")},
+                             {"lang", language_of(sub)},
                              {"delivery", ids}};
         }
         notify::WebPushOptions wo;
@@ -500,18 +578,19 @@ struct Notifier::Impl {
                                                      at == std::string::npos ? "lachan.invalid"
                                                                              : n.cfg_.mail_from.substr(at + 1))});
     }
+    const std::string lang = language_of(sub);
     if (payloads.size() == 1 && sub.digest_minutes == 0) {
       auto vars = vars_of(payloads.front());
       auto name = template_name(payloads.front());
-      m.subject = render_template(load_template(name, "subject"), vars);
-      m.text = render_template(load_template(name, "txt"), vars);
+      m.subject = render_template(load_template(lang, name, "subject"), vars);
+      m.text = render_template(load_template(lang, name, "txt"), vars);
     } else {
       std::string items;
-      for (const auto& p : payloads) items += render_template(load_template("digest", "item"), vars_of(p));
+      for (const auto& p : payloads) items += render_template(load_template(lang, "digest", "item"), vars_of(p));
       std::vector<std::pair<std::string, std::string>> vars{
           {"count", std::to_string(payloads.size())}, {"items", items}, {"console_url", n.cfg_.console_url}};
-      m.subject = render_template(load_template("digest", "subject"), vars);
-      m.text = render_template(load_template("digest", "txt"), vars);
+      m.subject = render_template(load_template(lang, "digest", "subject"), vars);
+      m.text = render_template(load_template(lang, "digest", "txt"), vars);
     }
     auto bytes = notify::compose_mail(m);
     if (!bytes.ok()) return failed("compose: " + bytes.error().message);
@@ -580,7 +659,48 @@ Result<void> Notifier::start() {
         ctx_.store->apply_warnings({}, store::Checkpoint{std::string(kCheckpoint), static_cast<std::uint64_t>(newest)});
     if (!r.ok()) return r.error();
   }
+  if (auto r = catch_up_incidents(system); !r.ok()) return r;
   impl_->thread = std::thread([this] { impl_->run(); });
+  return {};
+}
+
+Result<void> Notifier::catch_up_incidents(const store::Caller& system) {
+  auto cp = ctx_.store->get_checkpoint(kIncidentCheckpoint);
+  if (!cp.ok()) return cp.error();
+  const auto since = static_cast<TimeMs>(*cp);
+  TimeMs newest = since;
+  if (since > 0) {
+    // Changes after the checkpoint, less the margin: a change published already is dropped by the
+    // outbox's dedup key (its stream event may appear twice).
+    store::IncidentQuery q;
+    q.filter.updated_after = since - kIncidentCatchUpMarginMs;
+    q.limit = store::kMaxPageSize;
+    std::vector<NotifyEvent> missed;
+    for (;;) {
+      auto page = ctx_.store->query_incidents(system, q);
+      if (!page.ok()) return page.error();
+      for (const auto& inc : page->items) {
+        newest = std::max(newest, inc.updated);
+        if (inc.created > q.filter.updated_after) missed.push_back(incident_event("incident.created", inc, {}));
+        if (inc.updated != inc.created) missed.push_back(incident_event("incident.updated", inc, {}));
+      }
+      if (page->next_cursor.empty()) break;
+      q.cursor = page->next_cursor;
+    }
+    std::reverse(missed.begin(), missed.end());  // oldest incident first
+    if (!missed.empty()) {
+      if (auto r = publish(missed); !r.ok()) return r;
+    }
+  } else {
+    // First start: from now on, no history (the checkpoint means "done up to it, less the margin").
+    newest = store::system_now() + kIncidentCatchUpMarginMs;
+  }
+  if (newest != since) {
+    auto r = ctx_.store->apply_warnings(
+        {}, store::Checkpoint{std::string(kIncidentCheckpoint), static_cast<std::uint64_t>(newest)});
+    if (!r.ok()) return r.error();
+  }
+  impl_->incident_checkpoint = newest;
   return {};
 }
 
@@ -589,6 +709,15 @@ void Notifier::stop() {
   impl_->stopping = true;
   wake_dispatcher();
   impl_->thread.join();
+  impl_->publish_posted();  // posted after the dispatcher's last round
+}
+
+void Notifier::post_incident_event(std::string kind, store::Incident incident) {
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->posted.emplace_back(std::move(kind), std::move(incident));
+  }
+  wake_dispatcher();
 }
 
 void Notifier::wake_dispatcher() {
@@ -628,35 +757,7 @@ void Notifier::on_warnings(const std::vector<store::WarningUpsert>& upserts,
 
 Result<void> Notifier::notify_incident_event(std::string_view kind, const store::Incident& incident,
                                              const std::vector<std::string>& routes) {
-  NotifyEvent e;
-  const bool sla = kind.rfind("sla", 0) == 0;
-  e.topic = sla ? store::SubscriptionTopic::sla_breach : store::SubscriptionTopic::incidents;
-  e.stream_kind = store::StreamKind::incident;
-  e.kind = std::string(kind);
-  // One notification per incident and kind of event; updates carry their time so that each
-  // change is its own event.
-  e.ref = kind == "incident.created" || sla ? fmt::format("incident:{}:{}", incident.id, kind)
-                                            : fmt::format("incident:{}:{}:{}", incident.id, kind, incident.updated);
-  e.orgs = incident.affected_orgs;
-  e.routes = routes.empty() ? incident.routed_to : routes;
-  e.severity = incident.severity;
-  if (!incident.category.empty()) e.categories = {incident.category};
-  e.title = incident.ref + " " + incident.title;
-  e.link = fmt::format("/incidents/{}", incident.id);
-  e.data = json::object{{"id", incident.id},
-                        {"ref", incident.ref},
-                        {"title", incident.title},
-                        {"category", incident.category},
-                        {"severity", store::to_string(incident.severity)},
-                        {"tlp", incident.tlp},
-                        {"affected_orgs", json::value_from(incident.affected_orgs)},
-                        {"team", incident.team},
-                        {"assignee", incident.assignee},
-                        {"created", format_ms(incident.created)},
-                        {"updated", format_ms(incident.updated)},
-                        {"first_response_due", format_ms(incident.first_response_due)},
-                        {"resolution_due", format_ms(incident.resolution_due)}};
-  return publish({e});
+  return publish({incident_event(kind, incident, routes)});
 }
 
 Result<void> Notifier::publish(const std::vector<NotifyEvent>& events) {

@@ -94,7 +94,9 @@ class Notifier {
   Notifier& operator=(const Notifier&) = delete;
 
   // Loads or creates the VAPID key (<data_dir>/vapid.pem), handles the warnings after the
-  // notifier's checkpoint, starts the dispatcher. Call before the pipeline starts.
+  // notifier's checkpoint and the incidents changed since its incident checkpoint (less a
+  // margin: a change repeated within it is dropped by the outbox's dedup keys), starts the
+  // dispatcher. Call before the pipeline starts.
   Result<void> start();
   // Ends the dispatcher: the send in progress finishes; the rest of its claim is released (due
   // again now). Idempotent.
@@ -106,6 +108,10 @@ class Notifier {
   // "sla.breach" (topic sla_breach) about `incident`, visible to `routes` (empty: its routed_to).
   Result<void> notify_incident_event(std::string_view kind, const store::Incident& incident,
                                      const std::vector<std::string>& routes = {});
+  // The same, handed to the dispatcher's thread: returns at once (for request handlers). The
+  // change is committed already; if the process ends before the dispatcher publishes it, the
+  // next start finds the incident by its update time (see start()) and publishes it then.
+  void post_incident_event(std::string kind, store::Incident incident);
   // Stream events and notifications for `events`, retried until the store takes them or the
   // server stops.
   Result<void> publish(const std::vector<NotifyEvent>& events);
@@ -121,6 +127,7 @@ class Notifier {
   std::atomic<std::size_t> open_streams{0};
 
  private:
+  Result<void> catch_up_incidents(const store::Caller& system);
   struct Impl;
   ServerContext& ctx_;
   NotifyConfig cfg_;

@@ -57,6 +57,7 @@ json::object subscription_json(const store::Subscription& s) {
                                                                                 : json::value(s.destination)},
                       {"has_secret", !s.secret.empty()},
                       {"digest_minutes", s.digest_minutes},
+                      {"language", s.language},
                       {"enabled", s.enabled},
                       {"created", format_ms(s.created)},
                       {"updated", format_ms(s.updated)}};
@@ -156,6 +157,12 @@ Result<void> apply_fields(const json::object& body, store::Subscription& s) {
     if (!it->value().is_int64() || it->value().get_int64() < 0 || it->value().get_int64() > 1440)
       return err("digest_minutes: 0 (immediately) to 1440");
     s.digest_minutes = static_cast<int>(it->value().get_int64());
+  }
+  if (auto it = body.find("language"); it != body.end()) {
+    if (!it->value().is_string() ||
+        (it->value().get_string() != "" && it->value().get_string() != "vi" && it->value().get_string() != "en"))
+      return err("language: vi, en, or \"\" for the notifier's default");
+    s.language = it->value().get_string();
   }
   if (auto it = body.find("enabled"); it != body.end()) {
     if (!it->value().is_bool()) return err("enabled: true or false");

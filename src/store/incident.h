@@ -179,6 +179,7 @@ struct IncidentFilter {
   std::string ref;
   std::string affected_org;  // one of the affected organisations
   bool include_merged = true;
+  TimeMs updated_after = 0;  // only incidents changed after this time (0: any)
 };
 struct IncidentQuery {
   IncidentFilter filter;

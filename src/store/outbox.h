@@ -101,6 +101,7 @@ struct Subscription {
   std::string destination;  // e-mail address, webhook URL, or web push subscription JSON
   std::string secret;       // webhook signing secret; empty for others
   int digest_minutes = 0;   // 0: immediate; else a digest every N minutes
+  std::string language;     // of its messages: "vi" or "en"; empty: the notifier's default
   bool enabled = true;
   TimeMs created = 0;
   TimeMs updated = 0;

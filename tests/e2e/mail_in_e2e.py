@@ -148,9 +148,11 @@ def test_refusals():
     check(rc == EX_NOPERM, f"unknown ref: {rc} {err!r}")
 
 
-def test_read_back_through_serve():
+def start_serve():
     d = S["dir"]
     urlf = os.path.join(d, "url")
+    if os.path.exists(urlf):
+        os.remove(urlf)
     log = open(os.path.join(d, "serve.log"), "ab")
     p = subprocess.Popen([BIN, "serve", "--data-dir", d, "--listen", "127.0.0.1:0", "--url-file", urlf],
                          stdout=log, stderr=log)
@@ -161,6 +163,10 @@ def test_read_back_through_serve():
         time.sleep(0.1)
     S["url"] = open(urlf).read().splitlines()[0].rstrip("/")
 
+
+def test_read_back_through_serve():
+    d = S["dir"]
+    start_serve()
     st, page = api("/api/v1/incidents?limit=100")
     check(st == 200, f"list: {st}")
     items = page["items"]
@@ -218,6 +224,43 @@ def test_report_while_serving_is_notified():
         check(st == 200, f"notifications: {st}")
         return [n for n in d["items"] if n["dedup_key"] == want]
     check(len(poll(queued, "the e-mailed incident in A's outbox", deadline=20)) == 1, "queued once")
+
+
+def test_report_while_down_is_notified_at_start():
+    """An incident recorded while no server runs, and not notified then, is published when the
+    server starts (the notifier catches up on incidents changed after its checkpoint), once."""
+    d = S["dir"]
+    for p in PROCS:
+        p.terminate()
+        p.wait(30)
+    PROCS.clear()
+    # mail-in whose notify settings are broken: the report is recorded, subscribers not told.
+    bad = os.path.join(d, "bad-notify.toml")
+    with open(bad, "w") as f:
+        f.write('language = "fr"\n')
+    conf = os.path.join(d, "serve.toml")
+    with open(conf, "w") as f:
+        f.write(f'data_dir = "{d}"\nnotify_config = "{bad}"\n')
+    rc, out, err = mail_in(new_report(msgid="<report-4@bvhnna.vn>"), "--config", conf)
+    check(rc == 0 and "not notified" in err, f"exit {rc}: {err}")
+    ref = out.strip()
+    start_serve()
+    st, page = api(f"/api/v1/incidents?ref={ref}", A)
+    check(st == 200 and len(page["items"]) == 1, f"the new incident: {st} {page}")
+    iid = page["items"][0]["id"]
+    st, subs = api("/api/v1/subscriptions", A)
+    sid = [x for x in subs["items"] if "incidents" in x["topics"]][0]["id"]
+
+    def queued(key):
+        st, d = api("/api/v1/notifications?limit=200", A)
+        check(st == 200, f"notifications: {st}")
+        return [n for n in d["items"] if n["dedup_key"] == key]
+    check(len(poll(lambda: queued(f"incident:{iid}:incident.created:sub:{sid}"), "the report made while down, queued",
+                   deadline=20)) == 1, "queued once")
+    # The one notified while serving (test_report_while_serving_is_notified) is not queued again.
+    st, d = api("/api/v1/notifications?limit=200", A)
+    created = [n["dedup_key"] for n in d["items"] if n["dedup_key"].endswith(f":incident.created:sub:{sid}")]
+    check(len(created) == len(set(created)) == 2, f"each report queued once: {created}")
 
 
 def main():

@@ -257,7 +257,8 @@ def test_subscriptions_api():
            {"topics": ["warnings"], "channel": "webhook", "destination": "ftp://x/y", "secret": SECRET},
            {"topics": ["warnings"], "channel": "email", "destination": "not an address"},
            {"topics": ["warnings"], "channel": "web_push", "destination": {"endpoint": base + "/push/x"}},
-           {"topics": ["gossip"], "channel": "email", "destination": "a@b.vn"}]
+           {"topics": ["gossip"], "channel": "email", "destination": "a@b.vn"},
+           {"topics": ["warnings"], "channel": "email", "destination": "a@b.vn", "language": "fr"}]
     for b in bad:
         st, d = req("POST", T, key(A, "admin"), b, tmpl=T)
         check(st == 400, f"accepted {b}: {st} {d}")
@@ -271,6 +272,8 @@ def test_subscriptions_api():
         "push_gone": {"topics": ["warnings"], "channel": "web_push",
                       "destination": dict(R.push_subscription(base), endpoint=base + "/push/gone")},
         "digest": {"topics": ["warnings"], "channel": "email", "destination": "digest@bvhn.test", "digest_minutes": 1},
+        "email_en": {"topics": ["warnings"], "min_severity": "low", "channel": "email", "destination": "en@bvhn.test",
+                     "language": "en"},
     }
     S["subs"] = {}
     for name, b in subs.items():
@@ -293,7 +296,9 @@ def test_subscriptions_api():
     st, d = req("GET", T, key(B, "admin"), tmpl=T)
     check(st == 200 and not [s for s in d["items"] if s["organisation"] == A], f"B lists A's: {d}")
     st, d = req("GET", T, key(A, "viewer"), tmpl=T)
-    check(st == 200 and len(d["items"]) == 7, f"A lists: {st} {d}")
+    check(st == 200 and len(d["items"]) == 8, f"A lists: {st} {d}")
+    langs = {x["destination"]: x["language"] for x in d["items"] if x["channel"] == "email"}
+    check(langs.get("en@bvhn.test") == "en" and langs.get("soc@bvhn.test") == "", f"languages: {langs}")
     st, d = req("GET", "/api/v1/push/vapid-public-key", key(A, "viewer"), tmpl="/api/v1/push/vapid-public-key")
     check(st == 200 and len(unb64u(d["public_key"])) == 65, f"vapid key: {st} {d}")
     S["vapid_key"] = d["public_key"]
@@ -307,15 +312,20 @@ def test_warning_delivered_everywhere():
     w = raise_warning(A, "notify-one.example")
     S["w1"] = w
     # E-mail, from the Vietnamese template, with a link to the console.
-    def mail():
+    def mail(to="soc@bvhn.test"):
         for n in sorted(os.listdir(S["mail"])):
             if n.endswith(".eml"):
                 m = email.message_from_bytes(open(os.path.join(S["mail"], n), "rb").read())
                 subj = str(email.header.make_header(email.header.decode_header(m["Subject"])))
-                if "notify-one.example" in subj:
+                if "notify-one.example" in subj and m["To"].strip("<>") == to:
                     return m, subj
     m, subj = poll(mail, "the e-mail", 30)
     check(subj.startswith("[Lachan] Cảnh báo mức high:"), f"subject: {subj}")
+    # A subscription in English gets the English template (the configured default is Vietnamese).
+    m_en, subj_en = poll(lambda: mail("en@bvhn.test"), "the English e-mail", 30)
+    check(subj_en.startswith("[Lachan] high warning:"), f"English subject: {subj_en}")
+    body_en = m_en.get_payload(decode=True).decode("utf-8")
+    check("Tổ chức" not in body_en and f"/warnings/{w['id']}" in body_en, f"English body: {body_en}")
     # Its Message-ID is the notification's, the same on every attempt.
     check(m["Message-ID"] == f"<lachan.notification.{m['X-Lachan-Delivery']}@soc.test>",
           f"Message-ID {m['Message-ID']} for delivery {m['X-Lachan-Delivery']}")

@@ -380,6 +380,10 @@ CREATE TABLE stream_event_orgs (
   PRIMARY KEY (org_id, seq)
 );
 )sql"},
+    // The language of a subscription's messages ('' = the notifier's default).
+    {6, R"sql(
+ALTER TABLE subscriptions ADD COLUMN language TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

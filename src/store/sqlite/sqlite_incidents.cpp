@@ -378,7 +378,7 @@ Result<Notification> visible_notification(Db& db, const std::vector<std::string>
 
 #define LS_SUBSCRIPTION_COLS                                                                                     \
   "id, org_id, username, topics, min_severity, categories, orgs, channel, destination, secret, digest_minutes, " \
-  "enabled, created, updated"
+  "enabled, created, updated, language"
 
 std::string topics_json(const std::vector<SubscriptionTopic>& topics) {
   std::vector<std::string> names;
@@ -411,6 +411,7 @@ Result<Subscription> read_subscription(const Stmt& s) {
   sub.enabled = s.i64(11) != 0;
   sub.created = s.i64(12);
   sub.updated = s.i64(13);
+  sub.language = s.text(14);
   return sub;
 }
 
@@ -428,6 +429,9 @@ bool may_write(const Caller& caller, const Subscription& sub) {
 Result<void> validate(const Subscription& sub) {
   if (sub.topics.empty() || sub.destination.empty() || sub.digest_minutes < 0) {
     return make_error(Errc::malformed, "a subscription needs topics, a destination and digest_minutes >= 0");
+  }
+  if (!sub.language.empty() && sub.language != "vi" && sub.language != "en") {
+    return make_error(Errc::malformed, "a subscription's language is vi or en");
   }
   return {};
 }
@@ -534,6 +538,7 @@ Result<IncidentPage> query_incidents(Db& db, const Caller& caller, const Inciden
           f.affected_org);
   }
   if (!f.include_merged) b.add(" AND i.merged_into = 0");
+  if (f.updated_after > 0) b.add(" AND i.updated > ?", f.updated_after);
   if (after) b.add(" AND i.id < ?", (*after)[0]);
   b.add(" ORDER BY i.id DESC LIMIT ?", static_cast<std::int64_t>(limit) + 1);
   LS_TRY(q, b.prepare(db));
@@ -1204,11 +1209,11 @@ Result<Subscription> create_subscription(Db& db, const Caller& caller, const Sub
   LS_CHECK(validate(sub));
   sub.created = sub.updated = now;
   LS_TRY(q, db.cached("INSERT INTO subscriptions (org_id, username, topics, min_severity, categories, orgs, channel, "
-                      "destination, secret, digest_minutes, enabled, created, updated) "
-                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                      "destination, secret, digest_minutes, enabled, created, updated, language) "
+                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   q->bind_all(sub.org_id, sub.username, topics_json(sub.topics), static_cast<std::int64_t>(sub.min_severity),
               to_json(sub.categories), to_json(sub.orgs), std::string(to_string(sub.channel)), sub.destination,
-              sub.secret, sub.digest_minutes, b2i(sub.enabled), now, now);
+              sub.secret, sub.digest_minutes, b2i(sub.enabled), now, now, sub.language);
   LS_CHECK(q->run());
   sub.id = db.last_insert_id();
   return sub;
@@ -1241,10 +1246,10 @@ Result<Subscription> update_subscription(Db& db, const Caller& caller, const Sub
   sub.updated = now;
   LS_CHECK(validate(sub));
   LS_TRY(q, db.cached("UPDATE subscriptions SET topics = ?, min_severity = ?, categories = ?, orgs = ?, channel = ?, "
-                      "destination = ?, secret = ?, digest_minutes = ?, enabled = ?, updated = ? WHERE id = ?"));
+                      "destination = ?, secret = ?, digest_minutes = ?, enabled = ?, updated = ?, language = ? WHERE id = ?"));
   q->bind_all(topics_json(sub.topics), static_cast<std::int64_t>(sub.min_severity), to_json(sub.categories),
               to_json(sub.orgs), std::string(to_string(sub.channel)), sub.destination, sub.secret, sub.digest_minutes,
-              b2i(sub.enabled), now, sub.id);
+              b2i(sub.enabled), now, sub.language, sub.id);
   LS_CHECK(q->run());
   return sub;
 }

@@ -62,12 +62,12 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(raw("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   ASSERT_TRUE((*s)->close());
   // Reopening applies nothing twice.
   auto again = open_sqlite_store(path_);
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "6");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -102,7 +102,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
 
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   EXPECT_TRUE((*s)->authenticate_api_key(plaintext));
   auto keys = (*s)->list_api_keys("evn");
   ASSERT_TRUE(keys);
@@ -145,7 +145,7 @@ TEST_F(SqliteStoreTest, VersionTwoEvidenceMovesIntoRows) {
   }
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   auto got = (*s)->get_warning(viewer, id);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->evidence, (std::vector<std::string>{R"({"n":1})", R"({"s":"Hà Nội"})"}));
@@ -246,7 +246,7 @@ TEST_F(SqliteStoreTest, VersionFourDatabaseGainsIncidentsAndOutbox) {
 
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   EXPECT_EQ((*s)->verify_audit_chain().value(), 1);
   NewIncident n;
   n.title = "Ransomware at EVN";
@@ -265,6 +265,44 @@ TEST_F(SqliteStoreTest, VersionFourDatabaseGainsIncidentsAndOutbox) {
   ASSERT_TRUE(q) << q.error().message;
   EXPECT_TRUE(q->at(0).created);
   EXPECT_EQ((*s)->verify_audit_chain().value(), 2);  // the creation is audited on the same chain
+}
+
+TEST_F(SqliteStoreTest, VersionFiveSubscriptionsGainALanguage) {
+  Caller admin{"user:root", "evn", Role::admin};
+  {
+    auto s = open_sqlite_store(path_);
+    ASSERT_TRUE(s) << s.error().message;
+    Organisation o;
+    o.id = "evn";
+    ASSERT_TRUE((*s)->upsert_organisations({o}));
+    Subscription sub;
+    sub.topics = {SubscriptionTopic::warnings};
+    sub.destination = "soc@evn.vn";
+    ASSERT_TRUE((*s)->create_subscription(admin, sub, 1000));
+    ASSERT_TRUE((*s)->close());
+  }
+  int rc = 0;
+  for (const char* undo :
+       {"ALTER TABLE subscriptions DROP COLUMN language", "DELETE FROM schema_version WHERE version > 5"}) {
+    raw(undo, &rc);
+    ASSERT_EQ(rc, SQLITE_OK) << undo;
+  }
+  auto s = open_sqlite_store(path_);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
+  auto subs = (*s)->list_subscriptions(admin);
+  ASSERT_TRUE(subs) << subs.error().message;
+  ASSERT_EQ(subs->size(), 1u);
+  EXPECT_EQ((*subs)[0].language, "");  // the notifier's default
+  auto changed = (*subs)[0];
+  changed.language = "en";
+  ASSERT_TRUE((*s)->update_subscription(admin, changed, 2000));
+  EXPECT_EQ((*s)->get_subscription(admin, changed.id).value().language, "en");
+  changed.language = "fr";
+  auto bad = (*s)->update_subscription(admin, changed, 3000);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::malformed);
+  EXPECT_NE(bad.error().message.find("language"), std::string::npos);
 }
 
 TEST_F(SqliteStoreTest, CustodyLogRefusesChangesAndTamperingIsDetected) {
