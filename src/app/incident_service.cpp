@@ -115,6 +115,11 @@ Result<store::SlaPolicy> parse_sla_policy(std::string_view text, std::string_vie
             fmt::format("{}: {}.{}: unknown key (first_response, resolution)", origin, k.str(), field.str()));
     }
   }
+  for (std::size_t i = 0; i < p.first_response_ms.size(); ++i) {
+    if (p.first_response_ms[i] > p.resolution_ms[i])
+      problems.push_back(fmt::format("{}: [{}] first_response is longer than resolution", origin,
+                                     store::to_string(static_cast<store::Severity>(i))));
+  }
   if (!problems.empty()) {
     std::string msg;
     for (const auto& x : problems) msg += (msg.empty() ? "" : "\n") + x;
