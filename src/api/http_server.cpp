@@ -164,7 +164,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (srv_.stopping) return close_now();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(srv_.config.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(srv_.config.max_body_bytes);
+    // The body's limit is set once the headers are read (it may depend on the target); until then
+    // the parser must not refuse a Content-Length by itself.
+    parser_->body_limit(boost::none);
+    body_limit_ = srv_.config.max_body_bytes;
     idle_ = buffer_.size() == 0;
     lowest().expires_after(idle_ ? srv_.config.idle_timeout : srv_.config.request_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -182,8 +185,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     idle_ = false;
     if (ec) return on_read_error(ec);
     lowest().expires_after(srv_.config.request_timeout);
+    body_limit_ = srv_.config.max_body_bytes;
+    if (srv_.config.body_limit_for) {
+      const auto& m = parser_->get();
+      if (size_t l = srv_.config.body_limit_for(m.method_string(), m.target()); l > 0) body_limit_ = l;
+    }
+    parser_->body_limit(body_limit_);
     auto cl = parser_->content_length();
-    if (cl && *cl > srv_.config.max_body_bytes) return reply_body_too_large();
+    if (cl && *cl > body_limit_) return reply_body_too_large();
     const auto& msg = parser_->get();
     auto expect = msg[http::field::expect];
     if (!expect.empty() && iequals(expect, "100-continue") && !parser_->is_done()) {
@@ -215,8 +224,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void reply_body_too_large() {
-    reply_error(413, "payload_too_large",
-                "request body exceeds the limit of " + std::to_string(srv_.config.max_body_bytes) + " bytes");
+    reply_error(413, "payload_too_large", "request body exceeds the limit of " + std::to_string(body_limit_) + " bytes");
   }
 
   // Protocol-level error: answer and close, since the rest of the stream cannot be trusted.
@@ -383,6 +391,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  size_t body_limit_ = 0;  // of the request being read
   std::optional<http::response<http::string_body>> res_;
   std::vector<char> scratch_;
   std::string remote_ip_;

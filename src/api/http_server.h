@@ -24,6 +24,9 @@ struct HttpServerConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   size_t max_body_bytes = 16u << 20;                   // as received (compressed); over it: 413
+  // A larger (or smaller) limit for some requests, e.g. file uploads: called with the method and
+  // target once the headers are read; 0 keeps max_body_bytes.
+  std::function<size_t(std::string_view method, std::string_view target)> body_limit_for;
   size_t max_decompressed_bytes = 64u << 20;           // after gunzip; over it: 413
   size_t max_header_bytes = 16u << 10;                 // request line + headers; over it: 431
   std::chrono::milliseconds idle_timeout{60'000};      // keep-alive connection waiting for a request

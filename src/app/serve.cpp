@@ -378,6 +378,15 @@ int run_serve(ServeConfig cfg) {
   }
   http.threads = cfg.http_threads;
   http.max_body_bytes = cfg.max_body_bytes;
+  // Evidence uploads (POST /api/v1/incidents/{id}/evidence) may be as large as max_evidence_bytes.
+  http.body_limit_for = [limit = cfg.max_evidence_bytes](std::string_view method, std::string_view target) -> size_t {
+    std::string_view path = target.substr(0, target.find('?'));
+    constexpr std::string_view prefix = "/api/v1/incidents/", suffix = "/evidence";
+    if (method == "POST" && path.size() > prefix.size() + suffix.size() && path.substr(0, prefix.size()) == prefix &&
+        path.substr(path.size() - suffix.size()) == suffix)
+      return limit;
+    return 0;
+  };
   http.tls_cert_file = cfg.tls_cert;
   http.tls_key_file = cfg.tls_key;
   auto server = api::HttpServer::start(http, std::move(router));

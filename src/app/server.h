@@ -51,7 +51,7 @@ struct ServeConfig {
   // SLA scanner looks for breaches (0: never), and the largest evidence file accepted.
   std::string sla_config;
   int64_t sla_scan_interval_ms = 30'000;
-  std::size_t max_evidence_bytes = 64u << 20;  // max_body_bytes applies first
+  std::size_t max_evidence_bytes = 64u << 20;  // evidence uploads (held in memory while received): their body limit
   std::string notify_config;  // notify.toml (SMTP, templates, retries); empty: <config_dir>/notify.toml if any
   std::string url_file;  // when set, the base URL is written there once listening (tests, scripts)
   // Called once the server listens (the demo replays its telemetry here); false: shut down.
