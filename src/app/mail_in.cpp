@@ -240,10 +240,11 @@ int cmd_mail_in(const MailInArgs& args) {
     n.team = caller.org_id;  // as a report over the API: the reporting organisation handles it
     n.source = "email";
     n.routed_to = incidents.routes_for(n.affected_orgs, n.team);
+    n.source_key = "mail:" + key;  // the same message delivered twice at once is still one report
     auto i = (*st)->create_incident(caller, n, incidents.sla(), now);
     if (!i) return refuse(exit_code_for(i.error()), fmt::format("cannot report the incident: {}", i.error().message));
     inc = std::move(*i);
-    action = "mail.report";
+    action = inc.existing ? "mail.duplicate" : "mail.report";
   }
   if (!*known)
     if (auto r = (*st)->put_state(kScope, key, inc.ref, now); !r)

@@ -54,6 +54,9 @@ struct Incident {
   TimeMs first_response_breach_notified = 0;  // when the breach was notified; 0: not (yet)
   TimeMs resolution_breach_notified = 0;
   std::int64_t merged_into = 0;  // the incident this one was merged into; 0: none
+  // Set only by create_incident: its source_key had been reported before, and this is that
+  // incident, unchanged.
+  bool existing = false;
 };
 
 // What create_incident needs; the rest is assigned (id, ref, status new, times, SLA).
@@ -72,6 +75,9 @@ struct NewIncident {
   // team); the affected orgs and the team are added by the store.
   std::vector<std::string> routed_to;
   std::vector<std::int64_t> warning_ids;  // each must be visible to the caller
+  // An idempotency key (e.g. "mail:<Message-ID>"): a report with a key already reported creates
+  // nothing and returns that incident (existing = true), even when two arrive at once.
+  std::string source_key;
 };
 
 // Fields to change; nullopt leaves a field as it is. affected_orgs and routed_to go together:

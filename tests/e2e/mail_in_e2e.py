@@ -263,6 +263,21 @@ def test_report_while_down_is_notified_at_start():
     check(len(created) == len(set(created)) == 2, f"each report queued once: {created}")
 
 
+def test_same_message_at_once():
+    """An MTA that retries while the first delivery still runs: four deliveries of one message at
+    the same time make one incident, and each answers with its reference."""
+    before = api("/api/v1/incidents?limit=200")[1]["items"]
+    data = new_report(msgid="<report-5@bvhnna.vn>")
+    procs = [subprocess.Popen([BIN, "mail-in", "--data-dir", S["dir"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for _ in range(4)]
+    outs = [p.communicate(data, timeout=120) for p in procs]
+    refs = {o.decode().strip() for o, _ in outs}
+    check(all(p.returncode == 0 for p in procs), f"exits {[p.returncode for p in procs]}: {[e for _, e in outs]}")
+    check(len(refs) == 1, f"one reference for all four: {refs}")
+    after = api("/api/v1/incidents?limit=200")[1]["items"]
+    check(len(after) == len(before) + 1, f"one incident more: {len(before)} -> {len(after)}")
+
+
 def main():
     failed = 0
     try:

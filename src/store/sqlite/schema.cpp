@@ -380,9 +380,12 @@ CREATE TABLE stream_event_orgs (
   PRIMARY KEY (org_id, seq)
 );
 )sql"},
-    // The language of a subscription's messages ('' = the notifier's default).
+    // The language of a subscription's messages ('' = the notifier's default); an incident's
+    // idempotency key (mail-in: the Message-ID), unique when set.
     {6, R"sql(
 ALTER TABLE subscriptions ADD COLUMN language TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN source_key TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX incidents_source_key ON incidents(source_key) WHERE source_key <> '';
 )sql"},
 };
 

@@ -477,6 +477,17 @@ Result<Incident> create_incident(Db& db, const Caller& caller, const NewIncident
     return make_error(Errc::denied, "the caller's organisation would not see the incident");
   }
   for (auto w : n.warning_ids) LS_CHECK(require_visible_warning(db, caller, w));
+  if (!n.source_key.empty()) {
+    // Inside the write transaction: a report with the same key at the same time waits for this one.
+    LS_TRY(q, db.cached("SELECT id FROM incidents WHERE source_key = ?"));
+    q->bind(1, n.source_key);
+    LS_TRY(row, q->step());
+    if (row) {
+      LS_TRY(old, visible_incident(db, caller, q->i64(0)));
+      old.existing = true;
+      return old;
+    }
+  }
   int year = utc_year(now);
   std::int64_t seq = 0;
   {
@@ -491,11 +502,11 @@ Result<Incident> create_incident(Db& db, const Caller& caller, const NewIncident
   {
     LS_TRY(q, db.cached("INSERT INTO incidents (ref, ref_year, ref_seq, title, description, category, severity, tlp, "
                         "pap, affected_orgs, team, assignee, status, source, reported_by, routed_to, created, "
-                        "updated, first_response_due, resolution_due) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?)"));
+                        "updated, first_response_due, resolution_due, source_key) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?,?)"));
     q->bind_all(ref, static_cast<std::int64_t>(year), seq, n.title, n.description, n.category,
                 static_cast<std::int64_t>(n.severity), n.tlp, n.pap, to_json(affected), n.team, n.assignee, n.source,
-                caller.actor, to_json(routes), now, now, due.first_response_due, due.resolution_due);
+                caller.actor, to_json(routes), now, now, due.first_response_due, due.resolution_due, n.source_key);
     LS_CHECK(q->run());
     id = db.last_insert_id();
   }

@@ -2,6 +2,8 @@
 // merge, evidence and custody, and tenancy (an incident is visible iff the caller's organisation
 // is among its routes, exactly as for warnings).
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "store_fixture.h"
 
@@ -99,6 +101,48 @@ TEST_P(Incidents, CreationAssignsReferenceSlaAndRoutes) {
   EXPECT_EQ(got->category, "malicious-code:ransomware");
   EXPECT_EQ(got->team, "energy-cert");
   EXPECT_EQ(got->severity, Severity::critical);
+}
+
+TEST_P(Incidents, ASourceKeyIsReportedOnceEvenAtOnce) {
+  Caller an = caller("evn");
+  NewIncident n = incident("evn");
+  n.source_key = "mail:<report-1@evn.vn>";
+  Incident a = create(an, n);
+  EXPECT_FALSE(a.existing);
+  NewIncident again = n;
+  again.title = "Changed title";
+  Incident b = create(an, again, kT0 + 5);
+  EXPECT_TRUE(b.existing);
+  EXPECT_EQ(b.id, a.id);
+  EXPECT_EQ(b.title, n.title);  // unchanged
+  // Another key, or none, is another incident.
+  NewIncident other = n;
+  other.source_key = "mail:<report-2@evn.vn>";
+  EXPECT_NE(create(an, other).id, a.id);
+  NewIncident plain = incident("evn");
+  EXPECT_NE(create(an, plain).id, create(an, plain).id);
+  // Eight reports of one key at the same time: one incident.
+  n.source_key = "mail:<report-3@evn.vn>";
+  std::vector<std::thread> threads;
+  std::vector<std::int64_t> ids(8);
+  std::atomic<int> existing{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      auto r = store().create_incident(an, n, sla_, kT0 + 10);
+      if (r) {
+        ids[t] = r->id;
+        existing += r->existing;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_NE(ids[0], 0);
+  for (auto id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(existing.load(), 7);
+  IncidentQuery q;
+  q.limit = 100;
+  auto all = store().query_incidents(an, q);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->items.size(), 5u);
 }
 
 TEST_P(Incidents, CreationIsCheckedAndEscalatesVisibleWarningsOnly) {

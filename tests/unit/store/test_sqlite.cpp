@@ -267,7 +267,7 @@ TEST_F(SqliteStoreTest, VersionFourDatabaseGainsIncidentsAndOutbox) {
   EXPECT_EQ((*s)->verify_audit_chain().value(), 2);  // the creation is audited on the same chain
 }
 
-TEST_F(SqliteStoreTest, VersionFiveSubscriptionsGainALanguage) {
+TEST_F(SqliteStoreTest, VersionFiveGainsSubscriptionLanguagesAndIncidentSourceKeys) {
   Caller admin{"user:root", "evn", Role::admin};
   {
     auto s = open_sqlite_store(path_);
@@ -283,7 +283,8 @@ TEST_F(SqliteStoreTest, VersionFiveSubscriptionsGainALanguage) {
   }
   int rc = 0;
   for (const char* undo :
-       {"ALTER TABLE subscriptions DROP COLUMN language", "DELETE FROM schema_version WHERE version > 5"}) {
+       {"ALTER TABLE subscriptions DROP COLUMN language", "DROP INDEX incidents_source_key",
+        "ALTER TABLE incidents DROP COLUMN source_key", "DELETE FROM schema_version WHERE version > 5"}) {
     raw(undo, &rc);
     ASSERT_EQ(rc, SQLITE_OK) << undo;
   }
