@@ -380,6 +380,12 @@ CREATE TABLE stream_event_orgs (
   PRIMARY KEY (org_id, seq)
 );
 )sql"},
+    // The web console sorts and pages warnings by severity and first_seen (last_seen has its
+    // index already) and aggregates by first_seen ranges.
+    {6, R"sql(
+CREATE INDEX warnings_severity ON warnings(severity, id);
+CREATE INDEX warnings_first_seen ON warnings(first_seen, id);
+)sql"},
 };
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 namespace lachan::store::sqlite {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Brings the database to kSchemaVersion; unsupported when it is newer than this build knows.
 Result<void> migrate(Db& db);

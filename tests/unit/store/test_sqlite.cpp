@@ -13,7 +13,7 @@ namespace {
 // What version 5 added (incidents, evidence, outbox, subscriptions, stream): dropped to get back
 // to a version 4 database.
 #define V5_UNDO                                                                                              \
-  "DROP TABLE stream_event_orgs", "DROP TABLE stream_events", "DROP TABLE subscriptions",                  \
+  "DROP INDEX warnings_severity", "DROP INDEX warnings_first_seen", "DROP TABLE stream_event_orgs", "DROP TABLE stream_events", "DROP TABLE subscriptions",                  \
       "DROP TABLE notification_deliveries", "DROP TABLE notifications", "DROP TABLE evidence_custody",     \
       "DROP TABLE evidence", "DROP TABLE incident_links", "DROP TABLE incident_timeline",                  \
       "DROP TABLE incident_observables", "DROP TABLE incident_tasks", "DROP TABLE incident_warnings",      \
@@ -62,12 +62,12 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(raw("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   ASSERT_TRUE((*s)->close());
   // Reopening applies nothing twice.
   auto again = open_sqlite_store(path_);
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT COUNT(*) FROM schema_version"), "6");
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -102,7 +102,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseGainsKeyRevocationTimes) {
 
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   EXPECT_TRUE((*s)->authenticate_api_key(plaintext));
   auto keys = (*s)->list_api_keys("evn");
   ASSERT_TRUE(keys);
@@ -145,7 +145,7 @@ TEST_F(SqliteStoreTest, VersionTwoEvidenceMovesIntoRows) {
   }
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   auto got = (*s)->get_warning(viewer, id);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->evidence, (std::vector<std::string>{R"({"n":1})", R"({"s":"Hà Nội"})"}));
@@ -246,7 +246,7 @@ TEST_F(SqliteStoreTest, VersionFourDatabaseGainsIncidentsAndOutbox) {
 
   auto s = open_sqlite_store(path_);
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "5");
+  EXPECT_EQ(raw("SELECT MAX(version) FROM schema_version"), "6");
   EXPECT_EQ((*s)->verify_audit_chain().value(), 1);
   NewIncident n;
   n.title = "Ransomware at EVN";
