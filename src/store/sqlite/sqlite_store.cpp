@@ -162,9 +162,24 @@ std::string like_pattern(std::string_view text) {
   return p;
 }
 
-// FROM + WHERE of the warnings the caller may see that match the filter.
-void warning_scope(SqlBuilder& b, const Caller& caller, const WarningFilter& f) {
-  b.add(" FROM warnings w JOIN warning_routes r ON r.warning_id = w.id AND r.org_id = ?", caller.org_id);
+// Is the caller routed to every warning (the national centre)? Its queries then need no join
+// with the routes, so the database walks the warnings' own indexes (sorted pages, covering
+// aggregates) instead of sorting everything the routes give. Route rows are unique per
+// (organisation, warning) and warnings are never deleted, so equal counts mean all of them.
+Result<bool> sees_every_warning(Db& db, const Caller& caller) {
+  LS_TRY(q, db.cached("SELECT (SELECT COUNT(*) FROM warning_routes WHERE org_id = ?) = (SELECT COUNT(*) FROM warnings)"));
+  q->bind(1, caller.org_id);
+  LS_TRY(row, q->step());
+  bool all = row && q->i64(0) != 0;
+  q->reset();
+  return all;
+}
+
+// FROM + WHERE of the warnings the caller may see that match the filter; `all`: the caller sees
+// every warning (sees_every_warning).
+void warning_scope(SqlBuilder& b, const Caller& caller, const WarningFilter& f, bool all = false) {
+  if (all) b.add(" FROM warnings w");
+  else b.add(" FROM warnings w JOIN warning_routes r ON r.warning_id = w.id AND r.org_id = ?", caller.org_id);
   b.add(" WHERE 1 = 1");
   if (!f.statuses.empty()) {
     std::vector<std::string> names;
@@ -750,9 +765,13 @@ class SqliteStore final : public Store {
       if (!after) return make_error(Errc::malformed, "bad cursor");
     }
     int limit = clamp_limit(query.limit);
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));  // one snapshot for the check and the page
+    (void)tx;
+    LS_TRY(all, sees_every_warning(*db, caller));
     SqlBuilder b;
     b.add("SELECT " LS_WARNING_COLS);
-    warning_scope(b, caller, query.filter);
+    warning_scope(b, caller, query.filter, all);
     const char* col = sort_column(query.sort);
     const char* cmp = query.descending ? " < ?" : " > ?";
     if (after) {
@@ -769,7 +788,6 @@ class SqliteStore final : public Store {
     if (query.sort != WarningSort::id) b.add(std::string(", w.id") + dir);
     b.add(" LIMIT ?", static_cast<std::int64_t>(limit) + 1);
 
-    LS_TRY(db, readers_.acquire());
     LS_TRY(q, b.prepare(*db));
     WarningPage page;
     for (;;) {
@@ -787,10 +805,13 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> count_warnings(const Caller& caller, const WarningFilter& filter) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));
+    (void)tx;
+    LS_TRY(all, sees_every_warning(*db, caller));
     SqlBuilder b;
     b.add("SELECT COUNT(*)");
-    warning_scope(b, caller, filter);
-    LS_TRY(db, readers_.acquire());
+    warning_scope(b, caller, filter, all);
     LS_TRY(q, b.prepare(*db));
     LS_TRY(row, q->step());
     return row ? q->i64(0) : std::int64_t{0};
@@ -870,11 +891,16 @@ class SqliteStore final : public Store {
     LS_TRY(db, readers_.acquire());
     LS_TRY(tx, Transaction::begin(*db, false));  // one snapshot for every aggregate
     (void)tx;
-    constexpr const char* kScope = " FROM warning_routes r JOIN warnings w ON w.id = r.warning_id WHERE r.org_id = ?";
+    LS_TRY(all, sees_every_warning(*db, caller));
+    // Every statement binds the caller's organisation first (?1): `all` only tests it against
+    // itself, so that the same binding serves both shapes.
+    const std::string from = all ? " FROM warnings w" : " FROM warning_routes r JOIN warnings w ON w.id = r.warning_id";
+    const std::string who = all ? " WHERE ?1 = ?1" : " WHERE r.org_id = ?1";
+    const std::string kScope = from + who;
     constexpr const char* kOpen = "w.status IN ('new','acknowledged','in_progress')";
     // Status, open severity and province in one pass: few groups, summed here.
     {
-      LS_TRY(q, db->prepare(std::string("SELECT w.status, w.severity, w.province, COUNT(*)") + kScope +
+      LS_TRY(q, db->prepare("SELECT w.status, w.severity, w.province, COUNT(*)" + kScope +
                             " GROUP BY w.status, w.severity, w.province"));
       q->bind(1, caller.org_id);
       std::vector<OpenTotal> prov;
@@ -898,10 +924,8 @@ class SqliteStore final : public Store {
       out.provinces = std::move(prov);
     }
     {
-      LS_TRY(q, db->prepare(std::string("SELECT s.sector, SUM(") + kOpen +
-                            "), COUNT(*) FROM warning_routes r JOIN warnings w ON w.id = r.warning_id "
-                            "JOIN warning_sectors s ON s.warning_id = w.id WHERE r.org_id = ? "
-                            "GROUP BY s.sector ORDER BY s.sector"));
+      LS_TRY(q, db->prepare(std::string("SELECT s.sector, SUM(") + kOpen + "), COUNT(*)" + from +
+                            " JOIN warning_sectors s ON s.warning_id = w.id" + who + " GROUP BY s.sector ORDER BY s.sector"));
       q->bind(1, caller.org_id);
       for (;;) {
         LS_TRY(row, q->step());
@@ -909,14 +933,12 @@ class SqliteStore final : public Store {
         out.sectors.push_back(OpenTotal{q->text(0), q->i64(1), q->i64(2)});
       }
     }
-    std::string range = std::string(kScope) + " AND w.first_seen >= ? AND w.first_seen < ?";
+    std::string range = kScope + " AND w.first_seen >= ?2 AND w.first_seen < ?3";
     {
       // Buckets start at multiples of the width (floor, also for times before 1970).
-      LS_TRY(q, db->prepare("SELECT (w.first_seen - (((w.first_seen % ?1) + ?1) % ?1)) AS b, COUNT(*), "
-                            "SUM(w.severity = 4), SUM(w.severity = 3) FROM warning_routes r JOIN warnings w "
-                            "ON w.id = r.warning_id WHERE r.org_id = ?2 AND w.first_seen >= ?3 AND w.first_seen < ?4 "
-                            "GROUP BY b ORDER BY b"));
-      q->bind_all(bucket, caller.org_id, query.since, query.until);
+      LS_TRY(q, db->prepare("SELECT (w.first_seen - (((w.first_seen % ?4) + ?4) % ?4)) AS b, COUNT(*), "
+                            "SUM(w.severity = 4), SUM(w.severity = 3)" + range + " GROUP BY b ORDER BY b"));
+      q->bind_all(caller.org_id, query.since, query.until, bucket);
       for (;;) {
         LS_TRY(row, q->step());
         if (!row) break;
@@ -924,8 +946,11 @@ class SqliteStore final : public Store {
       }
     }
     {
-      LS_TRY(q, db->prepare("SELECT w.rule_id, MAX(w.rule_title), COUNT(*) AS n" + range +
-                            " GROUP BY w.rule_id ORDER BY n DESC, w.rule_id LIMIT ?"));
+      // Counted from the (first_seen, severity, rule_id, org_id) index; the title is read for
+      // the top ones only.
+      LS_TRY(q, db->prepare("SELECT t.rule_id, (SELECT x.rule_title FROM warnings x WHERE x.rule_id = t.rule_id "
+                            "LIMIT 1), t.n FROM (SELECT w.rule_id, COUNT(*) AS n" + range +
+                            " GROUP BY w.rule_id ORDER BY n DESC, w.rule_id LIMIT ?4) t ORDER BY t.n DESC, t.rule_id"));
       q->bind_all(caller.org_id, query.since, query.until, top);
       for (;;) {
         LS_TRY(row, q->step());
@@ -937,7 +962,7 @@ class SqliteStore final : public Store {
       LS_TRY(q, db->prepare("SELECT UPPER(SUBSTR(j.value, 8)) AS t, COUNT(*) AS n" + range.substr(0, range.find(" WHERE")) +
                             ", json_each(w.tags) j" + range.substr(range.find(" WHERE")) +
                             " AND LOWER(j.value) GLOB 'attack.t[0-9][0-9][0-9][0-9]*' "
-                            "GROUP BY t ORDER BY n DESC, t LIMIT ?"));
+                            "GROUP BY t ORDER BY n DESC, t LIMIT ?4"));
       q->bind_all(caller.org_id, query.since, query.until, top);
       for (;;) {
         LS_TRY(row, q->step());
@@ -946,7 +971,7 @@ class SqliteStore final : public Store {
       }
     }
     {
-      LS_TRY(q, db->prepare("SELECT w.org_id, COUNT(*) AS n" + range + " GROUP BY w.org_id ORDER BY n DESC, w.org_id LIMIT ?"));
+      LS_TRY(q, db->prepare("SELECT w.org_id, COUNT(*) AS n" + range + " GROUP BY w.org_id ORDER BY n DESC, w.org_id LIMIT ?4"));
       q->bind_all(caller.org_id, query.since, query.until, top);
       for (;;) {
         LS_TRY(row, q->step());
@@ -974,8 +999,12 @@ class SqliteStore final : public Store {
 
   Result<std::vector<std::pair<std::string, std::int64_t>>> count_warnings_by_rule(const Caller& caller) override {
     LS_TRY(db, readers_.acquire());
-    LS_TRY(q, db->cached("SELECT w.rule_id, COUNT(*) FROM warning_routes r JOIN warnings w ON w.id = r.warning_id "
-                         "WHERE r.org_id = ? GROUP BY w.rule_id"));
+    LS_TRY(tx, Transaction::begin(*db, false));
+    (void)tx;
+    LS_TRY(all, sees_every_warning(*db, caller));
+    LS_TRY(q, db->prepare(all ? "SELECT w.rule_id, COUNT(*) FROM warnings w WHERE ?1 = ?1 GROUP BY w.rule_id"
+                              : "SELECT w.rule_id, COUNT(*) FROM warning_routes r JOIN warnings w ON w.id = r.warning_id "
+                                "WHERE r.org_id = ?1 GROUP BY w.rule_id"));
     q->bind(1, caller.org_id);
     std::vector<std::pair<std::string, std::int64_t>> out;
     for (;;) {
