@@ -439,8 +439,11 @@ Response HttpServer::Impl::handle(Request& req) {
     auto g = router.match(Method::get, segments);
     if (g.kind == Router::Match::Kind::found) m = std::move(g);
   }
-  if (m.kind == Router::Match::Kind::not_found)
+  if (m.kind == Router::Match::Kind::not_found) {
+    if (config.fallback)
+      if (auto r = config.fallback(req)) return std::move(*r);
     return error_response(404, "not_found", "no such resource: " + req.path);
+  }
   if (m.kind == Router::Match::Kind::method_not_allowed) {
     return error_response(405, "method_not_allowed", req.method_string + " is not allowed on " + req.path)
         .with_header("Allow", Router::allow_header(m.allowed));

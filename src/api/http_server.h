@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,10 @@ struct HttpServerConfig {
   std::chrono::milliseconds request_timeout{120'000};  // TLS handshake, reading one request, writing one response
   size_t max_connections = 10'000;                     // accepted beyond this: closed at once (counted)
   std::chrono::milliseconds stop_grace{5'000};         // stop(): how long in-flight requests may take
+  // Asked for a request no route matches (neither path nor method; a path that matches with
+  // another method still answers 405): its answer, or nullopt for the usual 404. Runs on an io
+  // thread like a handler (e.g. the web console's static files).
+  std::function<std::optional<Response>(Request&)> fallback;
   // Where server-side failures go (handler exceptions, accept errors); default: stderr.
   std::function<void(std::string_view)> log;
 };

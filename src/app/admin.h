@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <cstdint>
 #include <string>
 
 #include "core/result.h"
@@ -44,7 +45,9 @@ struct ServeConfig;
 // Loads the demo constituency and demo users into an empty data dir, starts the server and
 // replays the demo telemetry through the real ingest path, each record sent as the
 // organisation that owns its host; prints the URL and the credentials.
-int cmd_demo(ServeConfig cfg, const std::string& demo_dir, bool exit_after_replay);
+// synthetic_warnings > 0: that many synthetic warnings (fixed seed) are inserted once the demo
+// constituency is loaded, for the console's scale tests.
+int cmd_demo(ServeConfig cfg, const std::string& demo_dir, bool exit_after_replay, std::int64_t synthetic_warnings = 0);
 
 struct MailInArgs {
   std::string data_dir;     // empty: the --config file's, else "lachan-data"

@@ -244,6 +244,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--max-evidence-bytes", serve_cfg.max_evidence_bytes, "largest incident evidence file accepted (413 beyond)");
     cmd->add_option("--notify-config", serve_cfg.notify_config, "notify.toml: SMTP, templates, console link, retries");
     cmd->add_option("--url-file", serve_cfg.url_file, "write the base URL (and syslog ports) to this file once listening");
+    cmd->add_option("--web-root", serve_cfg.web_root,
+                    "the web console's files (default: $LACHAN_WEB_ROOT, <exe>/../share/lachan/web, web/dist)");
   };
   auto* serve = app.add_subcommand("serve", "run the platform: ingest, detection, warnings, REST API");
   add_serve_options(serve);
@@ -253,6 +255,10 @@ int main(int argc, char** argv) {
   bool demo_once = false;
   demo->add_option("--demo-dir", demo_dir, "the demo data (default: the bundled demo/)");
   demo->add_flag("--exit-after-replay", demo_once, "stop once the replay is processed (smoke test)");
+  int64_t demo_synthetic = 0;
+  demo->add_option("--synthetic-warnings", demo_synthetic,
+                   "also insert N synthetic warnings (deterministic) over the demo organisations")
+      ->check(CLI::Range(int64_t{0}, int64_t{10'000'000}));
 
   // ---- administration ----
   std::string admin_dir = "lachan-data", org_id, role, label, username, display_name, password, org_file,
@@ -355,6 +361,7 @@ int main(int argc, char** argv) {
       if (given("--correlation-tolerance")) serve_cfg.correlation_tolerance_s = flags.correlation_tolerance_s;
       if (given("--correlation-idle-flush")) serve_cfg.correlation_idle_flush_s = flags.correlation_idle_flush_s;
       if (given("--url-file")) serve_cfg.url_file = flags.url_file;
+      if (given("--web-root")) serve_cfg.web_root = flags.web_root;
       if (given("--notify-config")) serve_cfg.notify_config = flags.notify_config;
       if (given("--intel-feeds-dir")) serve_cfg.intel_feeds_dir = flags.intel_feeds_dir;
       if (given("--intel-pull-feeds")) serve_cfg.intel_pull_feeds = flags.intel_pull_feeds;
@@ -367,7 +374,7 @@ int main(int argc, char** argv) {
     if (serve_cfg.rules.empty()) serve_cfg.rules = {(fs::path(serve_cfg.config_dir).parent_path() / "rules").string()};
     if (demo->parsed()) {
       if (demo_dir.empty()) demo_dir = (fs::path(serve_cfg.config_dir).parent_path() / "demo").string();
-      return app::cmd_demo(serve_cfg, demo_dir, demo_once);
+      return app::cmd_demo(serve_cfg, demo_dir, demo_once, demo_synthetic);
     }
     return app::run_serve(serve_cfg);
   }

@@ -258,21 +258,63 @@ Response error_response_for(const Error& e) {
   return api::error_response(st, errc_name(e.code), st == 404 ? "not found" : e.message);
 }
 
-std::optional<Caller> authenticate(ServerContext& ctx, const Request& req, Response& err) {
-  std::string_view token;
+json::value caller_scope(const constituency::Constituency& reg, const Caller& c) {
+  json::object o{{"kind", "organisation"}, {"province", nullptr}, {"province_id", nullptr}, {"sector", nullptr}};
+  const auto* org = reg.find(c.org_id);
+  if (!org) return o;
+  auto set_province = [&] {
+    if (org->province.empty()) return;
+    o["province_id"] = org->province;
+    const auto* p = reg.reference().find_province(org->province);
+    o["province"] = p ? p->code : org->province;
+  };
+  switch (org->kind) {
+    case store::OrgKind::national_centre:
+      o["kind"] = "national";
+      break;
+    case store::OrgKind::provincial_unit:
+      o["kind"] = "province";
+      set_province();
+      break;
+    case store::OrgKind::sector_team:
+      o["kind"] = "sector";
+      if (!org->sectors.empty()) o["sector"] = org->sectors.front();
+      break;
+    default:  // a member sees its own warnings (and its children's)
+      break;
+  }
+  return o;
+}
+
+std::string_view request_token(const Request& req, bool* from_cookie) {
+  if (from_cookie) *from_cookie = false;
   if (auto h = req.header("Authorization")) {
     std::string_view v = *h;
-    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) token = v.substr(7);
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) return v.substr(7);
   }
-  if (token.empty())
-    if (auto c = req.header("Cookie")) {
-      std::string_view v = *c;
-      size_t p = v.find("lachan_session=");
-      if (p != std::string_view::npos) {
-        token = v.substr(p + 15);
-        token = token.substr(0, token.find(';'));
-      }
+  if (auto c = req.header("Cookie")) {
+    // Cookie: a=1; lachan_session=TOKEN; b=2 (the name at the start or after "; ")
+    std::string_view v = *c;
+    for (size_t p = v.find("lachan_session="); p != std::string_view::npos; p = v.find("lachan_session=", p + 1)) {
+      if (p != 0 && v[p - 1] != ' ' && v[p - 1] != ';') continue;
+      std::string_view token = v.substr(p + 15);
+      token = token.substr(0, token.find(';'));
+      if (token.empty()) continue;
+      if (from_cookie) *from_cookie = true;
+      return token;
     }
+  }
+  return {};
+}
+
+std::string session_cookie(const ServerContext& ctx, std::string_view token, int64_t max_age_s) {
+  return fmt::format("lachan_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}", token, max_age_s,
+                     ctx.tls ? "; Secure" : "");
+}
+
+std::optional<Caller> authenticate(ServerContext& ctx, const Request& req, Response& err) {
+  bool from_cookie = false;
+  std::string_view token = request_token(req, &from_cookie);
   if (token.empty()) {
     err = api::error_response(401, "unauthenticated", "send Authorization: Bearer <API key or session token>");
     err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\"");
@@ -284,6 +326,18 @@ std::optional<Caller> authenticate(ServerContext& ctx, const Request& req, Respo
     err = api::error_response(401, "unauthenticated", "the API key or session is unknown, revoked or expired");
     err.with_header("WWW-Authenticate", "Bearer realm=\"lachan\", error=\"invalid_token\"");
     return std::nullopt;
+  }
+  // A browser sends the cookie whoever made it send the request: a change made with it must come
+  // from the console's own script, which sets a header no cross-site form or link can.
+  using api::Method;
+  if (from_cookie && (req.method == Method::post || req.method == Method::put || req.method == Method::patch ||
+                      req.method == Method::del || req.method == Method::other)) {
+    auto h = req.header("X-Lachan-Request");
+    if (!h || *h != "1") {
+      err = api::error_response(403, "csrf", "a request authenticated by the session cookie that changes something "
+                                             "must carry the header X-Lachan-Request: 1");
+      return std::nullopt;
+    }
   }
   return *c;
 }
@@ -354,21 +408,42 @@ void add_routes(api::Router& router, ServerContext& ctx) {
                                                       {"expires", format_ms(store::system_now() + ttl)},
                                                       {"organisation", c->org_id},
                                                       {"role", store::to_string(c->role)}});
-    r.with_header("Set-Cookie", fmt::format("lachan_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", *tok,
-                                            ctx.cfg.session_ttl_s));
+    r.with_header("Set-Cookie", session_cookie(ctx, *tok, ctx.cfg.session_ttl_s));
     return r;
   });
-  add_authed(Method::post, "/api/v1/auth/logout", [&ctx](Request& req, const Caller&) {
-    if (auto h = req.header("Authorization"); h && h->size() > 7) (void)ctx.store->delete_session(h->substr(7));
-    return api::json_response(200, json::object{{"status", "logged out"}});
+  add_authed(Method::post, "/api/v1/auth/logout", [&ctx](Request& req, const Caller& c) {
+    bool from_cookie = false;
+    std::string_view token = request_token(req, &from_cookie);
+    // An API key is not a session: logging out with one ends nothing.
+    if (!token.empty() && token.substr(0, 3) != "lk_") (void)ctx.store->delete_session(token);
+    audit(ctx, c, "auth.logout", c.actor, {});
+    Response r = api::json_response(200, json::object{{"status", "logged out"}});
+    r.with_header("Set-Cookie", session_cookie(ctx, "", 0));
+    return r;
   });
-  add_authed(Method::get, "/api/v1/me", [&ctx](Request&, const Caller& c) {
+  add_authed(Method::get, "/api/v1/me", [&ctx](Request& req, const Caller& c) {
     auto reg = ctx.registry->get();
     const auto* org = reg->find(c.org_id);
-    return api::json_response(200, json::object{{"actor", c.actor},
-                                                {"organisation", c.org_id},
-                                                {"organisation_name", org ? org->name : ""},
-                                                {"role", store::to_string(c.role)}});
+    json::object o{{"actor", c.actor},
+                   {"organisation", c.org_id},
+                   {"organisation_name", org ? org->name : ""},
+                   {"role", store::to_string(c.role)}};
+    std::string_view token = request_token(req, nullptr);
+    o["expires"] = nullptr;
+    if (token.substr(0, 3) != "lk_")
+      if (auto e = ctx.store->session_expires(token, store::system_now()); e.ok()) o["expires"] = format_ms(*e);
+    o["username"] = nullptr;
+    o["display_name"] = nullptr;
+    if (c.actor.rfind("user:", 0) == 0) {
+      std::string name = c.actor.substr(5);
+      o["username"] = name;
+      if (auto u = ctx.store->get_user(name); u.ok()) o["display_name"] = u->display_name;
+    }
+    o["organisation_kind"] = org ? json::value(store::to_string(org->kind)) : json::value(nullptr);
+    o["province"] = org && !org->province.empty() ? json::value(org->province) : json::value(nullptr);
+    o["sectors"] = org ? json::value_from(org->sectors) : json::array{};
+    o["scope"] = caller_scope(*reg, c);
+    return api::json_response(200, o);
   });
 
   // ---- Ingest ----
@@ -442,7 +517,24 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     if (!id) return api::error_response(404, "not_found", "not found");
     auto w = ctx.store->get_warning(c, *id);
     if (!w.ok()) return fail(w.error());
-    return api::json_response(200, warning_json(*w, true));
+    // What a detail page shows besides the warning: the organisation hit, every organisation it
+    // is routed to (names and kinds), and where its history is.
+    json::object o = warning_json(*w, true);
+    auto reg = ctx.registry->get();
+    auto org_ref = [&](const std::string& id) {
+      const auto* org = reg->find(id);
+      return json::object{{"id", id},
+                          {"name", org ? org->name : id},
+                          {"kind", org ? json::value(store::to_string(org->kind)) : json::value(nullptr)},
+                          {"province", org ? json::value(org->province) : json::value(nullptr)}};
+    };
+    o["organisation_detail"] = org_ref(w->org_id);
+    json::array routes;
+    for (const auto& r : w->routed_to) routes.push_back(org_ref(r));
+    o["routes"] = std::move(routes);
+    o["links"] = json::object{{"history", fmt::format("/api/v1/warnings/{}/history", w->id)},
+                              {"escalate", fmt::format("/api/v1/warnings/{}/escalate", w->id)}};
+    return api::json_response(200, o);
   });
   add_authed(Method::patch, "/api/v1/warnings/{id}", [&ctx, warning_id](Request& req, const Caller& c) {
     auto id = warning_id(req);

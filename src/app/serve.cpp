@@ -75,7 +75,7 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
                                                 "session_ttl_s", "max_spool_lag_bytes", "syslog_source", "url_file",
                                                 "intel_retro_hunt_days", "intel_feeds_dir", "intel_pull_feeds",
                                                 "sla_config", "sla_scan_interval_ms", "max_evidence_bytes",
-                                                "notify_config"};
+                                                "notify_config", "web_root"};
     (void)v;
     if (std::find(known.begin(), known.end(), std::string(k.str())) == known.end())
       problems.push_back(fmt::format("{}: unknown key '{}'", path, k.str()));
@@ -86,6 +86,7 @@ Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg) {
   str("tls_cert", cfg.tls_cert);
   str("tls_key", cfg.tls_key);
   str("url_file", cfg.url_file);
+  str("web_root", cfg.web_root);
   num("syslog_udp", cfg.syslog_udp, -1, 65535);
   num("syslog_tcp", cfg.syslog_tcp, -1, 65535);
   num("http_threads", cfg.http_threads, 1, 256);
@@ -267,6 +268,24 @@ int run_serve(ServeConfig cfg) {
     fmt::print(stderr, "lachan serve: no rules loaded from {}\n", fmt::join(cfg.rules, ", "));
     return 2;
   }
+  for (const auto& r : rules->rules()) {
+    if (!r.emit) continue;
+    ctx.rule_catalog.push_back(RuleMeta{r.id, r.title, sigma::level_name(r.level), r.status, r.file, r.logsource.product,
+                                        r.logsource.category, r.logsource.service, r.tags});
+  }
+  for (const auto& d : diags.items())
+    ctx.rule_diagnostics.push_back(RuleDiagnostic{d.file, d.line, d.column,
+                                                  d.severity == sigma::Severity::error ? "error" : d.severity == sigma::Severity::warning ? "warning" : "info", d.code,
+                                                  d.message});
+  {
+    std::string why;
+    ctx.web_root = resolve_web_root(cfg.web_root, why);
+    if (ctx.web_root.empty())
+      fmt::print("lachan serve: no web console files (build them with scripts/build-web.sh, or --web-root DIR)\n");
+    else
+      fmt::print("lachan serve: web console from {} ({})\n", ctx.web_root, why);
+  }
+  ctx.tls = !cfg.tls_cert.empty();
 
   // Spool.
   bus::LocalSpoolOptions so;
@@ -371,6 +390,7 @@ int run_serve(ServeConfig cfg) {
   add_intel_routes(router, ctx);
   add_incident_routes(router, ctx);
   add_notify_routes(router, ctx);
+  add_console_routes(router, ctx);
   if (auto r = add_taxii_routes(router, ctx); !r.ok()) {
     fmt::print(stderr, "lachan serve: taxii: {}\n", r.error().message);
     pipeline.stop(false);
@@ -389,6 +409,7 @@ int run_serve(ServeConfig cfg) {
   };
   http.tls_cert_file = cfg.tls_cert;
   http.tls_key_file = cfg.tls_key;
+  http.fallback = web_console_fallback(ctx.web_root);
   auto server = api::HttpServer::start(http, std::move(router));
   if (!server.ok()) {
     fmt::print(stderr, "lachan serve: {}\n", server.error().message);

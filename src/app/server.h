@@ -53,6 +53,10 @@ struct ServeConfig {
   int64_t sla_scan_interval_ms = 30'000;
   std::size_t max_evidence_bytes = 64u << 20;  // evidence uploads (held in memory while received): their body limit
   std::string notify_config;  // notify.toml (SMTP, templates, retries); empty: <config_dir>/notify.toml if any
+  // The web console's files (index.html, assets/…); empty: LACHAN_WEB_ROOT, else
+  // <exe dir>/../share/lachan/web, else the source tree's web/dist, whichever has index.html
+  // (resolve_web_root); none: GET / says how to build it.
+  std::string web_root;
   std::string url_file;  // when set, the base URL is written there once listening (tests, scripts)
   // Called once the server listens (the demo replays its telemetry here); false: shut down.
   std::function<bool(struct ServerContext&, const std::string& url)> on_ready;
@@ -62,7 +66,7 @@ struct ServeConfig {
 // syslog_address, tls_cert, tls_key, rules, http_threads, max_body_bytes, max_batch_records,
 // max_record_bytes, max_sample_bytes, dedup_window_s, correlation_tolerance_s, correlation_idle_flush_s, session_ttl_s,
 // max_spool_lag_bytes, intel_retro_hunt_days, intel_feeds_dir, intel_pull_feeds, sla_config,
-// sla_scan_interval_ms, max_evidence_bytes, notify_config, [[syslog_source]] network/org).
+// sla_scan_interval_ms, max_evidence_bytes, notify_config, web_root, [[syslog_source]] network/org).
 Result<void> load_serve_toml(const std::string& path, ServeConfig& cfg);
 
 struct SyslogSource {
@@ -76,6 +80,20 @@ struct IngestMetrics {
   api::metrics::Counter* received[parse::kSourceTypeCount];
   api::metrics::Counter* rejected[parse::kSourceTypeCount];
   api::metrics::Counter& refused;
+};
+
+// What the REST API shows of the loaded Sigma rules (GET /api/v1/rules): the rules' metadata and
+// the problems found while loading them, kept from serve's start.
+struct RuleMeta {
+  std::string id, title, level, status, file;
+  std::string product, category, service;  // logsource
+  std::vector<std::string> tags;
+};
+struct RuleDiagnostic {
+  std::string file;
+  uint32_t line = 0, column = 0;
+  std::string severity;  // "error" or "warning"
+  std::string code, message;
 };
 
 class IntelService;
@@ -95,6 +113,10 @@ struct ServerContext {
   api::metrics::Registry* metrics = nullptr;
   IngestMetrics* ingest_metrics = nullptr;
   std::vector<SyslogSource> syslog_sources;
+  std::vector<RuleMeta> rule_catalog;
+  std::vector<RuleDiagnostic> rule_diagnostics;
+  std::string web_root;  // resolved at start; empty: no console files
+  bool tls = false;      // the listener speaks HTTPS: session cookies are Secure
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};
 };
@@ -119,6 +141,14 @@ IngestResult ingest_body(ServerContext& ctx, std::string_view org, const parse::
 // The caller of a request: Authorization: Bearer <API key or session token>, or the
 // lachan_session cookie. nullopt (and a 401 in `err`) otherwise.
 std::optional<store::Caller> authenticate(ServerContext& ctx, const api::Request& req, api::Response& err);
+// The caller's credential: the bearer token, else the lachan_session cookie ("" when neither);
+// *from_cookie says which.
+std::string_view request_token(const api::Request& req, bool* from_cookie);
+// Set-Cookie value of the session cookie (Max-Age 0 and an empty token: clears it); Secure under TLS.
+std::string session_cookie(const ServerContext& ctx, std::string_view token, int64_t max_age_s);
+// What the caller's organisation oversees, from its kind: {"kind":"national"|"province"|"sector"|
+// "organisation","province":code|null,"province_id":id|null,"sector":id|null} (GET /api/v1/me, stats).
+boost::json::value caller_scope(const constituency::Constituency& reg, const store::Caller& c);
 // The JSON error answer for a store or module error: 404 not_found (no detail), 409 conflict,
 // 403 denied, 400 malformed/invalid/unsupported, 413 limit, 503 busy, 500 otherwise.
 api::Response error_response_for(const Error& e);
@@ -141,6 +171,16 @@ void add_sample_routes(api::Router& router, ServerContext& ctx);
 // Subscriptions, notifications and their deliveries, the VAPID key and the live stream
 // (GET /api/v1/stream, Server-Sent Events) (notify_api.cpp).
 void add_notify_routes(api::Router& router, ServerContext& ctx);
+
+// GET /api/v1/reference, /api/v1/stats/overview, /api/v1/rules and POST /api/v1/warnings/bulk: what
+// the web console needs beyond the plain resources (console_api.cpp).
+void add_console_routes(api::Router& router, ServerContext& ctx);
+// The web root to serve: `configured` when set, else LACHAN_WEB_ROOT, else <exe dir>/../share/lachan/web,
+// else the source tree's web/dist, the first with an index.html ("" when none). `why` says which.
+std::string resolve_web_root(const std::string& configured, std::string& why);
+// The HTTP server's fallback for paths no route has: the console's files, the SPA's index.html
+// for app paths, or (no web root) a page saying how to build the console (web_console.cpp).
+std::function<std::optional<api::Response>(api::Request&)> web_console_fallback(const std::string& web_root);
 
 // The OpenAPI 3.1 document of the REST API.
 const char* openapi_document();

@@ -839,6 +839,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     info.description = r.description;
     info.level = r.level;
     info.tags = r.tags;
+    info.logsource = r.logsource;
     info.feeds = feeds[ri];
     info.emit = !suppressed[ri] || generated[ri];
     rs_.rules_.push_back(std::move(info));

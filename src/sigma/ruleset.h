@@ -71,6 +71,7 @@ struct RuleInfo {
   std::string id, name, title, status, author, file, description;
   Level level = Level::medium;
   std::vector<std::string> tags;
+  LogSource logsource;
   bool emit = true;  // false for rules only referenced by correlations without `generate`
   std::vector<std::pair<uint32_t, uint32_t>> feeds;  // (correlation, position in its rules)
 };

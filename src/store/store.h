@@ -99,6 +99,50 @@ bool may_change_status(Role role);
 // resolved|false_positive -> in_progress (reopen). Nothing else, and never to itself.
 bool transition_allowed(WarningStatus from, WarningStatus to);
 
+// ---- Warning statistics (the console's overview) ----
+
+struct OverviewQuery {
+  TimeMs since = 0;  // series and top lists: warnings with first_seen in [since, until)
+  TimeMs until = 0;
+  TimeMs bucket_ms = 86'400'000;  // series bucket width; buckets start at multiples of it (UTC)
+  int top = 10;                   // length of each top list
+  TimeMs now = 0;                 // for the incidents' SLA breaches
+};
+
+// open: status new, acknowledged or in_progress.
+struct OpenTotal {
+  std::string key;
+  std::int64_t open = 0;
+  std::int64_t total = 0;
+};
+
+struct RankedCount {
+  std::string key;    // rule id, ATT&CK technique (upper case) or organisation id
+  std::string label;  // the rule's title; empty otherwise
+  std::int64_t count = 0;
+};
+
+struct SeriesPoint {
+  TimeMs t = 0;  // bucket start
+  std::int64_t count = 0, critical = 0, high = 0;
+};
+
+// Aggregates over every warning the caller may see (its routes, as query_warnings).
+struct WarningOverview {
+  std::array<std::int64_t, 5> by_status{};         // indexed by WarningStatus
+  std::array<std::int64_t, 5> open_by_severity{};  // indexed by Severity
+  std::vector<OpenTotal> provinces;  // by the victim's province id; only provinces with warnings
+  std::vector<OpenTotal> sectors;    // by each sector of the victim; only sectors with warnings
+  std::vector<SeriesPoint> series;   // by first_seen in [since, until); only non-empty buckets, ascending
+  std::vector<RankedCount> top_rules;          // first_seen in [since, until), most first
+  std::vector<RankedCount> top_techniques;     // from tags attack.tNNNN[.NNN], first_seen in range
+  std::vector<RankedCount> top_organisations;  // victims, first_seen in range
+  // Incidents the caller may see (not merged into another): count by status name, and how many
+  // not yet resolved or closed are past a first-response or resolution due time at `now`.
+  std::vector<std::pair<std::string, std::int64_t>> incidents_by_status;
+  std::int64_t incidents_sla_breached = 0;
+};
+
 // ---- Keys and users ----
 
 struct NewApiKey {
@@ -243,6 +287,8 @@ class Store {
   virtual Result<Caller> authenticate_session(std::string_view token, TimeMs now) = 0;
   // Ends a session; ending an unknown one is not an error.
   virtual Result<void> delete_session(std::string_view token) = 0;
+  // When the session with this token ends; not_found for an unknown or expired token.
+  virtual Result<TimeMs> session_expires(std::string_view token, TimeMs now) = 0;
   // Removes sessions expired at now; returns how many.
   virtual Result<std::int64_t> purge_expired_sessions(TimeMs now) = 0;
   // Reads of users never return the password hash (password_hash is left empty).
@@ -286,6 +332,14 @@ class Store {
                                                 std::string_view comment, TimeMs now) = 0;
   // The warning's status changes, oldest first; not_found if invisible.
   virtual Result<std::vector<WarningChange>> list_warning_changes(const Caller& caller, std::int64_t id) = 0;
+  // The console's overview of the warnings the caller may see, aggregated in the database.
+  virtual Result<WarningOverview> warning_overview(const Caller& caller, const OverviewQuery& query) = 0;
+  // rule_id -> number of warnings the caller may see with that rule (rules without any left out).
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> count_warnings_by_rule(const Caller& caller) = 0;
+  // Bulk load (the demo's synthetic warnings, imports): inserts every warning as given (status,
+  // times, count; id, created and updated are assigned: now) routed to routed_to plus org_id, in
+  // ONE transaction, without deduplication and without history. Returns the number inserted.
+  virtual Result<std::int64_t> insert_warnings(const std::vector<Warning>& warnings) = 0;
 
   // ---- Audit log (append-only) ----
   // Appends an entry (id and, when 0, at are assigned) and returns its id. Entries form a hash

@@ -381,11 +381,18 @@ CREATE TABLE stream_event_orgs (
 );
 )sql"},
     // The language of a subscription's messages ('' = the notifier's default); an incident's
-    // idempotency key (mail-in: the Message-ID), unique when set.
+    // idempotency key (mail-in: the Message-ID), unique when set. The web console sorts and pages
+    // warnings by severity and first_seen (last_seen has its index already); its overview reads
+    // the state counts and the first_seen ranges from covering indexes (warnings are wide rows:
+    // tags, entities).
     {6, R"sql(
 ALTER TABLE subscriptions ADD COLUMN language TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN source_key TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX incidents_source_key ON incidents(source_key) WHERE source_key <> '';
+CREATE INDEX warnings_severity ON warnings(severity, id);
+CREATE INDEX warnings_first_seen ON warnings(first_seen, id);
+CREATE INDEX warnings_state ON warnings(status, severity, province);
+CREATE INDEX warnings_seen_rule ON warnings(first_seen, severity, rule_id, org_id);
 )sql"},
 };
 

@@ -162,9 +162,24 @@ std::string like_pattern(std::string_view text) {
   return p;
 }
 
-// FROM + WHERE of the warnings the caller may see that match the filter.
-void warning_scope(SqlBuilder& b, const Caller& caller, const WarningFilter& f) {
-  b.add(" FROM warnings w JOIN warning_routes r ON r.warning_id = w.id AND r.org_id = ?", caller.org_id);
+// Is the caller routed to every warning (the national centre)? Its queries then need no join
+// with the routes, so the database walks the warnings' own indexes (sorted pages, covering
+// aggregates) instead of sorting everything the routes give. Route rows are unique per
+// (organisation, warning) and warnings are never deleted, so equal counts mean all of them.
+Result<bool> sees_every_warning(Db& db, const Caller& caller) {
+  LS_TRY(q, db.cached("SELECT (SELECT COUNT(*) FROM warning_routes WHERE org_id = ?) = (SELECT COUNT(*) FROM warnings)"));
+  q->bind(1, caller.org_id);
+  LS_TRY(row, q->step());
+  bool all = row && q->i64(0) != 0;
+  q->reset();
+  return all;
+}
+
+// FROM + WHERE of the warnings the caller may see that match the filter; `all`: the caller sees
+// every warning (sees_every_warning).
+void warning_scope(SqlBuilder& b, const Caller& caller, const WarningFilter& f, bool all = false) {
+  if (all) b.add(" FROM warnings w");
+  else b.add(" FROM warnings w JOIN warning_routes r ON r.warning_id = w.id AND r.org_id = ?", caller.org_id);
   b.add(" WHERE 1 = 1");
   if (!f.statuses.empty()) {
     std::vector<std::string> names;
@@ -514,6 +529,16 @@ class SqliteStore final : public Store {
     return Caller{"user:" + q->text(0), q->text(1), *role};
   }
 
+  Result<TimeMs> session_expires(std::string_view token, TimeMs now) override {
+    if (token.size() != 64) return make_error(Errc::not_found, "no such session");
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(q, db->cached("SELECT expires FROM sessions WHERE token_hash = ?"));
+    q->bind(1, sha256_hex(token));
+    LS_TRY(row, q->step());
+    if (!row || q->i64(0) <= now) return make_error(Errc::not_found, "no such session");
+    return q->i64(0);
+  }
+
   Result<void> delete_session(std::string_view token) override {
     std::lock_guard lock(write_mu_);
     if (!writer_) return closed_error();
@@ -740,9 +765,13 @@ class SqliteStore final : public Store {
       if (!after) return make_error(Errc::malformed, "bad cursor");
     }
     int limit = clamp_limit(query.limit);
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));  // one snapshot for the check and the page
+    (void)tx;
+    LS_TRY(all, sees_every_warning(*db, caller));
     SqlBuilder b;
     b.add("SELECT " LS_WARNING_COLS);
-    warning_scope(b, caller, query.filter);
+    warning_scope(b, caller, query.filter, all);
     const char* col = sort_column(query.sort);
     const char* cmp = query.descending ? " < ?" : " > ?";
     if (after) {
@@ -759,7 +788,6 @@ class SqliteStore final : public Store {
     if (query.sort != WarningSort::id) b.add(std::string(", w.id") + dir);
     b.add(" LIMIT ?", static_cast<std::int64_t>(limit) + 1);
 
-    LS_TRY(db, readers_.acquire());
     LS_TRY(q, b.prepare(*db));
     WarningPage page;
     for (;;) {
@@ -777,10 +805,13 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> count_warnings(const Caller& caller, const WarningFilter& filter) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));
+    (void)tx;
+    LS_TRY(all, sees_every_warning(*db, caller));
     SqlBuilder b;
     b.add("SELECT COUNT(*)");
-    warning_scope(b, caller, filter);
-    LS_TRY(db, readers_.acquire());
+    warning_scope(b, caller, filter, all);
     LS_TRY(q, b.prepare(*db));
     LS_TRY(row, q->step());
     return row ? q->i64(0) : std::int64_t{0};
@@ -849,6 +880,188 @@ class SqliteStore final : public Store {
       out.push_back({id, *from, *to, q->text(2), q->text(3), q->i64(4)});
     }
     return out;
+  }
+
+  // ---- Warning statistics ----
+
+  Result<WarningOverview> warning_overview(const Caller& caller, const OverviewQuery& query) override {
+    WarningOverview out;
+    TimeMs bucket = std::max<TimeMs>(query.bucket_ms, 1);
+    auto top = static_cast<std::int64_t>(std::clamp(query.top, 1, 100));
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));  // one snapshot for every aggregate
+    (void)tx;
+    LS_TRY(all, sees_every_warning(*db, caller));
+    // Every statement binds the caller's organisation first (?1): `all` only tests it against
+    // itself, so that the same binding serves both shapes.
+    const std::string from = all ? " FROM warnings w" : " FROM warning_routes r JOIN warnings w ON w.id = r.warning_id";
+    const std::string who = all ? " WHERE ?1 = ?1" : " WHERE r.org_id = ?1";
+    const std::string kScope = from + who;
+    constexpr const char* kOpen = "w.status IN ('new','acknowledged','in_progress')";
+    // Status, open severity and province in one pass: few groups, summed here.
+    {
+      LS_TRY(q, db->prepare("SELECT w.status, w.severity, w.province, COUNT(*)" + kScope +
+                            " GROUP BY w.status, w.severity, w.province"));
+      q->bind(1, caller.org_id);
+      std::vector<OpenTotal> prov;
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        auto st = parse_warning_status(q->text(0));
+        auto sev = q->i64(1);
+        if (!st || sev < 0 || sev > static_cast<std::int64_t>(Severity::critical)) return corrupt("warning status");
+        std::int64_t n = q->i64(3);
+        bool open = *st == WarningStatus::new_ || *st == WarningStatus::acknowledged || *st == WarningStatus::in_progress;
+        out.by_status[static_cast<std::size_t>(*st)] += n;
+        if (open) out.open_by_severity[static_cast<std::size_t>(sev)] += n;
+        std::string p = q->text(2);
+        auto it = std::find_if(prov.begin(), prov.end(), [&](const OpenTotal& o) { return o.key == p; });
+        if (it == prov.end()) it = prov.insert(prov.end(), OpenTotal{p, 0, 0});
+        it->total += n;
+        if (open) it->open += n;
+      }
+      std::sort(prov.begin(), prov.end(), [](const OpenTotal& a, const OpenTotal& b) { return a.key < b.key; });
+      out.provinces = std::move(prov);
+    }
+    {
+      LS_TRY(q, db->prepare(std::string("SELECT s.sector, SUM(") + kOpen + "), COUNT(*)" + from +
+                            " JOIN warning_sectors s ON s.warning_id = w.id" + who + " GROUP BY s.sector ORDER BY s.sector"));
+      q->bind(1, caller.org_id);
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        out.sectors.push_back(OpenTotal{q->text(0), q->i64(1), q->i64(2)});
+      }
+    }
+    std::string range = kScope + " AND w.first_seen >= ?2 AND w.first_seen < ?3";
+    {
+      // Buckets start at multiples of the width (floor, also for times before 1970).
+      LS_TRY(q, db->prepare("SELECT (w.first_seen - (((w.first_seen % ?4) + ?4) % ?4)) AS b, COUNT(*), "
+                            "SUM(w.severity = 4), SUM(w.severity = 3)" + range + " GROUP BY b ORDER BY b"));
+      q->bind_all(caller.org_id, query.since, query.until, bucket);
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        out.series.push_back(SeriesPoint{q->i64(0), q->i64(1), q->i64(2), q->i64(3)});
+      }
+    }
+    {
+      // Counted from the (first_seen, severity, rule_id, org_id) index; the title is read for
+      // the top ones only.
+      LS_TRY(q, db->prepare("SELECT t.rule_id, (SELECT x.rule_title FROM warnings x WHERE x.rule_id = t.rule_id "
+                            "LIMIT 1), t.n FROM (SELECT w.rule_id, COUNT(*) AS n" + range +
+                            " GROUP BY w.rule_id ORDER BY n DESC, w.rule_id LIMIT ?4) t ORDER BY t.n DESC, t.rule_id"));
+      q->bind_all(caller.org_id, query.since, query.until, top);
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        out.top_rules.push_back(RankedCount{q->text(0), q->text(1), q->i64(2)});
+      }
+    }
+    {
+      LS_TRY(q, db->prepare("SELECT UPPER(SUBSTR(j.value, 8)) AS t, COUNT(*) AS n" + range.substr(0, range.find(" WHERE")) +
+                            ", json_each(w.tags) j" + range.substr(range.find(" WHERE")) +
+                            " AND LOWER(j.value) GLOB 'attack.t[0-9][0-9][0-9][0-9]*' "
+                            "GROUP BY t ORDER BY n DESC, t LIMIT ?4"));
+      q->bind_all(caller.org_id, query.since, query.until, top);
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        out.top_techniques.push_back(RankedCount{q->text(0), {}, q->i64(1)});
+      }
+    }
+    {
+      LS_TRY(q, db->prepare("SELECT w.org_id, COUNT(*) AS n" + range + " GROUP BY w.org_id ORDER BY n DESC, w.org_id LIMIT ?4"));
+      q->bind_all(caller.org_id, query.since, query.until, top);
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        out.top_organisations.push_back(RankedCount{q->text(0), {}, q->i64(1)});
+      }
+    }
+    {
+      LS_TRY(q, db->prepare(
+                    "SELECT i.status, COUNT(*), SUM(i.status NOT IN ('resolved','closed') AND "
+                    "((i.first_response_at = 0 AND i.first_response_due > 0 AND i.first_response_due < ?1) OR "
+                    "(i.resolved_at = 0 AND i.resolution_due > 0 AND i.resolution_due < ?1))) "
+                    "FROM incident_routes r JOIN incidents i ON i.id = r.incident_id "
+                    "WHERE r.org_id = ?2 AND i.merged_into = 0 GROUP BY i.status"));
+      q->bind_all(query.now, caller.org_id);
+      for (;;) {
+        LS_TRY(row, q->step());
+        if (!row) break;
+        out.incidents_by_status.emplace_back(q->text(0), q->i64(1));
+        out.incidents_sla_breached += q->i64(2);
+      }
+    }
+    return out;
+  }
+
+  Result<std::vector<std::pair<std::string, std::int64_t>>> count_warnings_by_rule(const Caller& caller) override {
+    LS_TRY(db, readers_.acquire());
+    LS_TRY(tx, Transaction::begin(*db, false));
+    (void)tx;
+    LS_TRY(all, sees_every_warning(*db, caller));
+    LS_TRY(q, db->prepare(all ? "SELECT w.rule_id, COUNT(*) FROM warnings w WHERE ?1 = ?1 GROUP BY w.rule_id"
+                              : "SELECT w.rule_id, COUNT(*) FROM warning_routes r JOIN warnings w ON w.id = r.warning_id "
+                                "WHERE r.org_id = ?1 GROUP BY w.rule_id"));
+    q->bind(1, caller.org_id);
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (;;) {
+      LS_TRY(row, q->step());
+      if (!row) break;
+      out.emplace_back(q->text(0), q->i64(1));
+    }
+    return out;
+  }
+
+  Result<std::int64_t> insert_warnings(const std::vector<Warning>& warnings) override {
+    TimeMs now = clock_();
+    std::lock_guard lock(write_mu_);
+    if (!writer_) return closed_error();
+    Db& db = *writer_;
+    LS_TRY(tx, Transaction::begin(db, true));
+    LS_TRY(insert,
+           db.cached("INSERT INTO warnings (org_id, detector, rule_id, rule_title, severity, tags, tlp, entities, "
+                     "dedup_key, first_seen, last_seen, event_count, status, province, sectors, routed_to, "
+                     "evidence, evidence_count, created, updated) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'[]',?,?,?)"));
+    LS_TRY(add_evidence, db.cached("INSERT INTO warning_evidence (warning_id, n, event) VALUES (?,?,?)"));
+    LS_TRY(route, db.cached("INSERT INTO warning_routes (org_id, warning_id) VALUES (?,?) ON CONFLICT DO NOTHING"));
+    LS_TRY(sector, db.cached("INSERT INTO warning_sectors (warning_id, sector) VALUES (?,?) ON CONFLICT DO NOTHING"));
+    std::int64_t n = 0;
+    for (const Warning& w : warnings) {
+      if (w.org_id.empty() || w.dedup_key.empty() || w.first_seen > w.last_seen)
+        return make_error(Errc::malformed, "warning " + std::to_string(n) + ": needs org_id, dedup_key and first_seen <= last_seen");
+      std::vector<std::string> routes = w.routed_to;
+      if (std::find(routes.begin(), routes.end(), w.org_id) == routes.end()) routes.insert(routes.begin(), w.org_id);
+      auto evidence = std::min(w.evidence.size(), kMaxEvidence);
+      insert->reset();
+      insert->bind_all(w.org_id, w.detector, w.rule_id, w.rule_title, static_cast<std::int64_t>(w.severity),
+                       to_json(w.tags), w.tlp, to_json(w.entities), w.dedup_key, w.first_seen, w.last_seen,
+                       std::max<std::int64_t>(w.count, 1), std::string(to_string(w.status)), w.province,
+                       to_json(w.sectors), to_json(routes), static_cast<std::int64_t>(evidence), now, now);
+      LS_CHECK(insert->run());
+      std::int64_t id = db.last_insert_id();
+      for (const auto& org : routes) {
+        route->reset();
+        route->bind_all(org, id);
+        LS_CHECK(route->run());
+      }
+      for (const auto& sec : w.sectors) {
+        sector->reset();
+        sector->bind_all(id, sec);
+        LS_CHECK(sector->run());
+      }
+      for (std::size_t k = 0; k < evidence; ++k) {
+        add_evidence->reset();
+        add_evidence->bind_all(id, static_cast<std::int64_t>(k), w.evidence[k]);
+        LS_CHECK(add_evidence->run());
+      }
+      ++n;
+    }
+    LS_CHECK(tx.commit());
+    return n;
   }
 
   // ---- Audit ----

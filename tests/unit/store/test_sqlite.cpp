@@ -13,7 +13,8 @@ namespace {
 // What version 5 added (incidents, evidence, outbox, subscriptions, stream): dropped to get back
 // to a version 4 database.
 #define V5_UNDO                                                                                              \
-  "DROP TABLE stream_event_orgs", "DROP TABLE stream_events", "DROP TABLE subscriptions",                  \
+  "DROP INDEX warnings_severity", "DROP INDEX warnings_first_seen", "DROP INDEX warnings_state",           \
+      "DROP INDEX warnings_seen_rule", "DROP TABLE stream_event_orgs", "DROP TABLE stream_events", "DROP TABLE subscriptions",                  \
       "DROP TABLE notification_deliveries", "DROP TABLE notifications", "DROP TABLE evidence_custody",     \
       "DROP TABLE evidence", "DROP TABLE incident_links", "DROP TABLE incident_timeline",                  \
       "DROP TABLE incident_observables", "DROP TABLE incident_tasks", "DROP TABLE incident_warnings",      \
@@ -284,7 +285,8 @@ TEST_F(SqliteStoreTest, VersionFiveGainsSubscriptionLanguagesAndIncidentSourceKe
   int rc = 0;
   for (const char* undo :
        {"ALTER TABLE subscriptions DROP COLUMN language", "DROP INDEX incidents_source_key",
-        "ALTER TABLE incidents DROP COLUMN source_key", "DELETE FROM schema_version WHERE version > 5"}) {
+        "ALTER TABLE incidents DROP COLUMN source_key", "DROP INDEX warnings_severity", "DROP INDEX warnings_first_seen",
+        "DROP INDEX warnings_state", "DROP INDEX warnings_seen_rule", "DELETE FROM schema_version WHERE version > 5"}) {
     raw(undo, &rc);
     ASSERT_EQ(rc, SQLITE_OK) << undo;
   }
