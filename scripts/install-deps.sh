@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Lachan needs to build and test on Debian 12 (bookworm), skipping what is there.
-# Usage: scripts/install-deps.sh [--fuzz]
+# Usage: scripts/install-deps.sh [--fuzz] [--browser]
+#   --browser: Debian's chromium too, for the console's browser tests (tests/browser/); never a
+#              browser downloaded by a test tool.
 set -euo pipefail
 
 packages=(
@@ -12,9 +14,13 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-aiosmtpd python3-cryptography openssl gzip zstd
 )
-if [[ "${1:-}" == "--fuzz" ]]; then
-  packages+=(clang libclang-rt-14-dev)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --browser) packages+=(chromium) ;;
+    *) echo "install-deps: unknown option $arg (--fuzz, --browser)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

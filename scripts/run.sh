@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
+scripts/build-web.sh
 bin=build/release/lachan
 
 echo
@@ -37,4 +38,4 @@ data=build/demo-data
 rm -rf "$data"
 once=()
 if [[ "${CI:-}" == "true" || "${LACHAN_DEMO_ONCE:-}" == "1" ]]; then once=(--exit-after-replay); fi
-exec "$bin" demo --data-dir "$data" --listen "${LACHAN_LISTEN:-127.0.0.1:8080}" "${once[@]}"
+exec "$bin" demo --data-dir "$data" --listen "${LACHAN_LISTEN:-127.0.0.1:8080}" --web-root web/dist "${once[@]}"
