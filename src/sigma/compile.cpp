@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -30,9 +31,12 @@ struct Atom {
 };
 using Atoms = std::optional<std::vector<Atom>>;
 
+// The expected share of events an atom set selects: a literal's chance to occur roughly halves
+// with every two bytes it grows (".exe" is in nearly every process event, "\\edrfreeze" in
+// almost none), so a few long literals beat one short one.
 double atoms_cost(const std::vector<Atom>& a) {
   double c = 0;
-  for (const auto& x : a) c += 1.0 + 8.0 / static_cast<double>(x.lit.size());
+  for (const auto& x : a) c += 0.01 + std::exp2(-(static_cast<double>(x.lit.size()) - 4.0) / 2.0);
   return c;
 }
 
@@ -462,6 +466,19 @@ class Compiler {
     std::vector<int> potential;
     f.AllPotentials({}, &potential);  // regexes that pass with no atom found: unfiltered
     if (!potential.empty()) return {};
+    // An atom without which the regex cannot pass is in every match: the longest such atom alone
+    // is a necessary condition that selects fewer events than the union of all atoms.
+    int best = -1;
+    for (int i = 0; i < static_cast<int>(atoms.size()); ++i) {
+      std::vector<int> others;
+      for (int j = 0; j < static_cast<int>(atoms.size()); ++j)
+        if (j != i) others.push_back(j);
+      potential.clear();
+      f.AllPotentials(others, &potential);
+      if (potential.empty() && (best < 0 || atoms[static_cast<size_t>(i)].size() > atoms[static_cast<size_t>(best)].size()))
+        best = i;
+    }
+    if (best >= 0) return {atoms[static_cast<size_t>(best)]};
     return atoms;
   }
 

@@ -67,6 +67,8 @@ struct Gen {
     std::string r = RE2::QuoteMeta(token());
     if (coin(50)) r += coin(50) ? ".*" : "[^x]{0,4}";
     if (coin(60)) r += RE2::QuoteMeta(token());
+    // Alternations: an atom on one side only is not in every match (the prefilter must keep both).
+    if (coin(25)) r = "(?:" + r + "|" + RE2::QuoteMeta(token()) + ")" + (coin(50) ? RE2::QuoteMeta(token()) : "");
     if (coin(20)) r = "^" + r;
     if (coin(20)) r = "(?i)" + r;
     return r;
@@ -215,5 +217,49 @@ TEST(Prefilter, SameMatchesWithAndWithoutPrefilter) {
       total += a.size();
     }
     EXPECT_GT(total, 300u) << "seed " << seed << ": too few matches for the comparison to mean much";
+  }
+}
+
+// The prefilter keeps one atom where every match must contain it (the longest literal a regex
+// requires; the rarer side of an AND): hand-written rules where a short common literal (".exe")
+// and a long rare one are both required, and regexes whose literals are only alternatives.
+TEST(Prefilter, RequiredAtomsAndAlternatives) {
+  std::vector<std::string> rules = {
+      "title: wsass\nlogsource: {product: windows, category: process_creation}\ndetection:\n"
+      R"(  sel:
+    CommandLine|re: '(?i)\.exe"?\s+[^"]{0,64}werfaultsecure\.exe"?\s+\d{2,10}')" "\n"
+      "  condition: sel\n",
+      "title: alternatives\nlogsource: {product: windows, category: process_creation}\ndetection:\n"
+      "  sel:\n    CommandLine|re: '(?:mimikatz|rundll32)\\.dll|whoami'\n  condition: sel\n",
+      "title: freeze\nlogsource: {product: windows, category: process_creation}\ndetection:\n"
+      "  sel:\n    Image|contains: ['\\EDR-Freeze', '\\EDRFreeze']\n    Image|endswith: '.exe'\n  condition: sel\n"};
+  Side on(rules, true), off(rules, false);
+  ASSERT_EQ(on.rs->rules().size(), rules.size());
+  EXPECT_EQ(on.stats.prefiltered_instances, on.stats.compiled_instances);
+  auto ev = [](const std::string& image, const std::string& cmd) {
+    std::string j = R"({"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1},"EventData":{"Image":)" +
+                    json_quote(image) + R"(,"CommandLine":)" + json_quote(cmd) + "}}}";
+    return j;
+  };
+  struct Case {
+    std::string json;
+    std::vector<std::string> want;
+  };
+  std::vector<Case> cases = {
+      {ev("C:\\x\\wsass.exe", "wsass.exe C:\\w\\WerFaultSecure.exe\" 1234"), {"wsass"}},
+      {ev("C:\\x\\a.exe", "a.exe werfaultsecure.exe x"), {}},
+      {ev("C:\\x\\a.exe", "run MIMIKATZ.dll"), {}},  // case-sensitive regex
+      {ev("C:\\x\\a.exe", "run rundll32.dll"), {"alternatives"}},
+      {ev("C:\\x\\a.exe", "whoami /all"), {"alternatives"}},
+      {ev("C:\\t\\EDRFreeze.exe", "x"), {"freeze"}},
+      {ev("C:\\t\\EDRFreeze.dll", "x"), {}},
+      {ev("C:\\t\\edr-freeze\\run.exe", "whoami"), {"alternatives", "freeze"}},
+  };
+  for (const auto& c : cases) {
+    std::string json = c.json;
+    size_t len = json.size();
+    json.append(64, ' ');
+    EXPECT_EQ(on.match(json, len), c.want) << c.json;
+    EXPECT_EQ(off.match(json, len), c.want) << c.json;
   }
 }
