@@ -680,6 +680,28 @@ void add_routes(api::Router& router, ServerContext& ctx) {
     for (const auto& u : *users) items.push_back(user_json(u));
     return api::json_response(200, json::object{{"items", std::move(items)}});
   });
+  add_authed(Method::post, "/api/v1/users", [&ctx](Request& req, const Caller& c) {
+    if (c.role != Role::admin) return forbidden("add users");
+    auto b = body_object(req);
+    if (!b.ok()) return fail(b.error());
+    std::string org = str_field(*b, "organisation");
+    if (org.empty()) org = c.org_id;
+    if (!may_see(*ctx.registry->get(), c, org)) return not_found();
+    std::string name = str_field(*b, "username"), password = str_field(*b, "password");
+    const bool name_ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+    });
+    if (!name_ok)
+      return api::error_response(400, "malformed", "username: 1 to 64 of a-z, 0-9, '.', '_' and '-'");
+    auto role = store::parse_role(str_field(*b, "role"));
+    if (!role) return api::error_response(400, "malformed", "role: one of admin, analyst, responder, reporter, viewer");
+    if (password.size() < 8) return api::error_response(400, "malformed", "password: at least 8 characters");
+    std::string display = str_field(*b, "display_name");
+    auto u = ctx.store->add_user(name, org, *role, display.empty() ? name : display, password);
+    if (!u.ok()) return fail(u.error());
+    audit(ctx, c, "user.create", "user:" + name, json::object{{"organisation", org}, {"role", store::to_string(*role)}});
+    return api::json_response(201, user_json(*u));
+  });
   add_authed(Method::patch, "/api/v1/users/{username}", [&ctx](Request& req, const Caller& c) {
     if (c.role != Role::admin) return forbidden("enable or disable users");
     std::string name(req.param("username"));

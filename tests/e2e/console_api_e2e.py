@@ -324,6 +324,29 @@ def test_rules_and_reference():
     check(st == 401, f"reference needs a caller: {st}")
 
 
+def test_add_user():
+    admin_a = cli("key", "create", "--data-dir", os.path.join(S["dir"], "data"), "--org", A, "--role",
+                  "admin").stdout.strip()
+    T = "/api/v1/users"
+    dave = {"username": "dave.tran", "role": "responder", "password": "dave-pass-456", "display_name": "Trần Dave"}
+    st, _, d = req("POST", T, key(A), body=dave, tmpl=T)
+    check(st == 403, f"an analyst adds a person: {st} {d}")
+    st, _, d = req("POST", T, admin_a, body=dict(dave, organisation=B), tmpl=T)
+    check(st == 404, f"an admin adds a person to an organisation it does not see: {st} {d}")
+    for bad in (dict(dave, username="Dave Tran"), dict(dave, password="short"), dict(dave, role="root")):
+        st, _, d = req("POST", T, admin_a, body=bad, tmpl=T)
+        check(st == 400, f"accepted {bad}: {st} {d}")
+    st, _, d = req("POST", T, admin_a, body=dave, tmpl=T)
+    check(st == 201 and d["username"] == "dave.tran" and d["organisation"] == A and d["role"] == "responder"
+          and d["display_name"] == "Trần Dave" and "password" not in d, f"added: {st} {d}")
+    st, _, d = req("POST", T, admin_a, body=dave, tmpl=T)
+    check(st == 409, f"added twice: {st} {d}")
+    st, _, d = req("POST", "/api/v1/auth/login", body={"username": "dave.tran", "password": "dave-pass-456"})
+    check(st == 200 and d["organisation"] == A and d["role"] == "responder", f"the new person logs in: {st} {d}")
+    st, _, d = req("GET", f"{T}?organisation={A}", admin_a, tmpl=T)
+    check(st == 200 and "dave.tran" in [u["username"] for u in d["items"]], f"listed: {d}")
+
+
 def test_openapi():
     st, _, doc = req("GET", "/api/v1/openapi.json")
     check(st == 200, f"openapi: {st}")
