@@ -101,6 +101,29 @@ describe('web console', { skip: skip ?? false }, () => {
     await page.locator(tid('nav-admin')).first().waitFor();
   });
 
+  it('(j) installable: the manifest is linked and served, the service worker controls the app', T, async () => {
+    const page = await open();
+    await login(page, demo.url, USERS.admin);
+    await page.locator(tid('open-total')).waitFor();
+    const href = await page.locator('link[rel="manifest"]').getAttribute('href');
+    const manifest = await page.evaluate(async (h) => {
+      const r = await fetch(h);
+      return { status: r.status, type: r.headers.get('content-type'), body: await r.json() };
+    }, href);
+    assert.equal(manifest.status, 200);
+    assert.match(manifest.type, /application\/manifest\+json/);
+    assert.equal(manifest.body.display, 'standalone');
+    assert.ok(manifest.body.icons.some((i) => i.sizes === '512x512'), 'a 512 px icon');
+    // The worker registers from /sw.js with the whole app in scope, and never answers /api/.
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+    assert.equal(new URL(scope).pathname, '/');
+    await page.reload();
+    const controlled = await page.evaluate(() => navigator.serviceWorker.controller !== null);
+    assert.ok(controlled, 'after a reload the page is controlled by the service worker');
+    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+    assert.equal(me, 200, 'the API still answers through the worker (not cached, not blocked)');
+  });
+
   it('(b) a member organisation sees only its own warnings', T, async () => {
     const page = await open();
     await login(page, demo.url, USERS.member);

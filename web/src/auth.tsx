@@ -11,6 +11,8 @@ interface Session {
   me: Me | null;
   loading: boolean;
   error: ApiError | null;
+  /** The server ended the session (401): the login form says so. */
+  expired: boolean;
   reload: () => Promise<void>;
   logout: () => Promise<void>;
   can: (a: Action) => boolean;
@@ -48,6 +50,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<Me | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<ApiError | null>(null);
+  const [expired, setExpired] = useState(false);
   const navigate = useNavigate();
 
   const reload = useCallback(async () => {
@@ -56,6 +59,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const m = await api<Me>('/api/v1/me', { no401Redirect: true });
       setMe(m);
       setError(null);
+      setExpired(false);
       resetSessionExpired();
     } catch (e) {
       setMe(null);
@@ -71,6 +75,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     setSessionExpiredHandler((returnTo) => {
+      // RequireSession, seeing no session, must not send the person to a plain login form
+      // instead (it renders in the same update): it reads `expired` too.
+      setExpired(true);
       setMe(null);
       navigate(expiredLoginUrl(returnTo), { replace: true });
     });
@@ -83,26 +90,28 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       /* the session may already be gone */
     }
     setMe(null);
+    setExpired(false);
     navigate('/login', { replace: true });
   }, [navigate]);
 
   const value = useMemo<Session>(
-    () => ({ me, loading, error, reload, logout, can: (a: Action) => roleCan(me?.role, a) }),
-    [me, loading, error, reload, logout],
+    () => ({ me, loading, error, expired, reload, logout, can: (a: Action) => roleCan(me?.role, a) }),
+    [me, loading, error, expired, reload, logout],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
 /** Shows the children with a session, otherwise sends the person to /login?next=… */
 export function RequireSession({ children }: { children: ReactNode }) {
-  const { me, loading, error, reload } = useSession();
+  const { me, loading, error, expired, reload } = useSession();
   const location = useLocation();
   const navigate = useNavigate();
   const t = useT();
   useEffect(() => {
-    if (!loading && !me && !error)
-      navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
-  }, [loading, me, error, navigate, location]);
+    if (loading || me || error) return;
+    const here = location.pathname + location.search;
+    navigate(expired ? expiredLoginUrl(here) : `/login?next=${encodeURIComponent(here)}`, { replace: true });
+  }, [loading, me, error, expired, navigate, location]);
   if (loading) return <div className="page-loading" role="status">{t('app.loading')}</div>;
   if (error)
     return (
