@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "app/server.h"
+#include "core/strings.h"
 #include "core/time.h"
 
 namespace lachan::app {
@@ -29,14 +30,6 @@ constexpr int64_t kDayMs = 24 * kHourMs;
 constexpr int64_t kMaxBuckets = 400;
 constexpr size_t kMaxBulk = 1000;
 
-std::optional<int64_t> parse_time(std::string_view s) {
-  int64_t ms = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
-  if (ec == std::errc() && p == s.data() + s.size()) return ms;
-  if (auto ns = parse_timestamp(s)) return *ns / 1'000'000;
-  return std::nullopt;
-}
-
 std::optional<int64_t> parse_count(std::string_view s) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -51,13 +44,6 @@ bool is_open(store::WarningStatus s) {
          s == store::WarningStatus::in_progress;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 Response overview(ServerContext& ctx, const Request& req, const Caller& c) {
   int64_t now = store::system_now();
   int64_t bucket = kDayMs;
@@ -66,18 +52,17 @@ Response overview(ServerContext& ctx, const Request& req, const Caller& c) {
     else if (*b == "day") bucket = kDayMs;
     else return bad("bucket: hour or day");
   }
-  int64_t until = now, since = now - 7 * kDayMs;
+  int64_t until = now;
   if (auto s = req.query("until")) {
-    auto t = parse_time(*s);
+    auto t = parse_time_param(*s);
     if (!t) return bad(fmt::format("until: '{}' is not a time (RFC 3339 or ms since the epoch)", *s));
     until = *t;
   }
+  int64_t since = until - 7 * kDayMs;
   if (auto s = req.query("since")) {
-    auto t = parse_time(*s);
+    auto t = parse_time_param(*s);
     if (!t) return bad(fmt::format("since: '{}' is not a time (RFC 3339 or ms since the epoch)", *s));
     since = *t;
-  } else {
-    since = until - 7 * kDayMs;
   }
   if (since >= until) return bad("since must be before until");
   auto floor_to = [bucket](int64_t t) { return t - (((t % bucket) + bucket) % bucket); };
@@ -192,7 +177,7 @@ Response overview(ServerContext& ctx, const Request& req, const Caller& c) {
 }
 
 Response rules(ServerContext& ctx, const Request& req, const Caller& c) {
-  std::string q = lower(req.query("q").value_or(""));
+  std::string q = to_lower(req.query("q").value_or(""));
   std::string level(req.query("level").value_or(""));
   int64_t limit = 100, offset = 0;
   if (auto s = req.query("limit")) {
@@ -212,7 +197,7 @@ Response rules(ServerContext& ctx, const Request& req, const Caller& c) {
   int64_t total = 0;
   for (const auto& r : ctx.rule_catalog) {
     if (!level.empty() && r.level != level) continue;
-    if (!q.empty() && lower(r.id).find(q) == std::string::npos && lower(r.title).find(q) == std::string::npos) continue;
+    if (!q.empty() && to_lower(r.id).find(q) == std::string::npos && to_lower(r.title).find(q) == std::string::npos) continue;
     ++total;
     if (total <= offset || static_cast<int64_t>(items.size()) >= limit) continue;
     auto h = by_rule.find(r.id);

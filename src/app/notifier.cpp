@@ -101,6 +101,39 @@ TimeMs digest_due(TimeMs now, int minutes) {
   return (now / period + 1) * period;
 }
 
+NotifyEvent incident_event(std::string_view kind, const store::Incident& incident, const std::vector<std::string>& routes) {
+  NotifyEvent e;
+  const bool sla = kind.rfind("sla", 0) == 0;
+  e.topic = sla ? store::SubscriptionTopic::sla_breach : store::SubscriptionTopic::incidents;
+  e.stream_kind = store::StreamKind::incident;
+  e.kind = std::string(kind);
+  // One notification per incident and kind of event; a change is known by its update time
+  // whatever its kind, so that one published again after a restart (as "incident.updated") is
+  // dropped by the outbox's dedup key.
+  e.ref = kind == "incident.created" || sla ? fmt::format("incident:{}:{}", incident.id, kind)
+                                            : fmt::format("incident:{}:change:{}", incident.id, incident.updated);
+  e.orgs = incident.affected_orgs;
+  e.routes = routes.empty() ? incident.routed_to : routes;
+  e.severity = incident.severity;
+  if (!incident.category.empty()) e.categories = {incident.category};
+  e.title = incident.ref + " " + incident.title;
+  e.link = fmt::format("/incidents/{}", incident.id);
+  e.data = json::object{{"id", incident.id},
+                        {"ref", incident.ref},
+                        {"title", incident.title},
+                        {"category", incident.category},
+                        {"severity", store::to_string(incident.severity)},
+                        {"tlp", incident.tlp},
+                        {"affected_orgs", json::value_from(incident.affected_orgs)},
+                        {"team", incident.team},
+                        {"assignee", incident.assignee},
+                        {"created", format_ms(incident.created)},
+                        {"updated", format_ms(incident.updated)},
+                        {"first_response_due", format_ms(incident.first_response_due)},
+                        {"resolution_due", format_ms(incident.resolution_due)}};
+  return e;
+}
+
 }  // namespace
 
 bool subscription_matches(const store::Subscription& s, const NotifyEvent& e) {
@@ -230,39 +263,6 @@ Result<void> load_notify_toml(const std::string& path, NotifyConfig& cfg) {
   }
   if (!problems.empty()) return make_error(Errc::invalid_config, join(problems, "\n"));
   return {};
-}
-
-NotifyEvent incident_event(std::string_view kind, const store::Incident& incident, const std::vector<std::string>& routes) {
-  NotifyEvent e;
-  const bool sla = kind.rfind("sla", 0) == 0;
-  e.topic = sla ? store::SubscriptionTopic::sla_breach : store::SubscriptionTopic::incidents;
-  e.stream_kind = store::StreamKind::incident;
-  e.kind = std::string(kind);
-  // One notification per incident and kind of event; a change is known by its update time
-  // whatever its kind, so that one published again after a restart (as "incident.updated") is
-  // dropped by the outbox's dedup key.
-  e.ref = kind == "incident.created" || sla ? fmt::format("incident:{}:{}", incident.id, kind)
-                                            : fmt::format("incident:{}:change:{}", incident.id, incident.updated);
-  e.orgs = incident.affected_orgs;
-  e.routes = routes.empty() ? incident.routed_to : routes;
-  e.severity = incident.severity;
-  if (!incident.category.empty()) e.categories = {incident.category};
-  e.title = incident.ref + " " + incident.title;
-  e.link = fmt::format("/incidents/{}", incident.id);
-  e.data = json::object{{"id", incident.id},
-                        {"ref", incident.ref},
-                        {"title", incident.title},
-                        {"category", incident.category},
-                        {"severity", store::to_string(incident.severity)},
-                        {"tlp", incident.tlp},
-                        {"affected_orgs", json::value_from(incident.affected_orgs)},
-                        {"team", incident.team},
-                        {"assignee", incident.assignee},
-                        {"created", format_ms(incident.created)},
-                        {"updated", format_ms(incident.updated)},
-                        {"first_response_due", format_ms(incident.first_response_due)},
-                        {"resolution_due", format_ms(incident.resolution_due)}};
-  return e;
 }
 
 // ---- The dispatcher ----

@@ -143,15 +143,6 @@ json::object dead_letter_json(const store::DeadLetter& d) {
   return o;
 }
 
-// "2026-01-02T03:04:05Z" or milliseconds since the epoch.
-std::optional<int64_t> parse_time_param(std::string_view s) {
-  int64_t ms = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
-  if (ec == std::errc() && p == s.data() + s.size()) return ms;
-  if (auto ns = parse_timestamp(s)) return *ns / 1'000'000;
-  return std::nullopt;
-}
-
 std::vector<std::string_view> list_param(const Request& req, std::string_view key) {
   std::vector<std::string_view> out;
   for (auto v : req.query_all(key)) {
@@ -351,6 +342,14 @@ void audit_action(ServerContext& ctx, const Caller& c, std::string action, std::
   e.target = std::move(target);
   e.detail = std::move(detail_json);
   (void)ctx.store->append_audit(e);
+}
+
+std::optional<int64_t> parse_time_param(std::string_view s) {
+  int64_t ms = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
+  if (ec == std::errc() && p == s.data() + s.size()) return ms;
+  if (auto ns = parse_timestamp(s)) return *ns / 1'000'000;
+  return std::nullopt;
 }
 
 void add_routes(api::Router& router, ServerContext& ctx) {

@@ -152,6 +152,8 @@ boost::json::value caller_scope(const constituency::Constituency& reg, const sto
 // The JSON error answer for a store or module error: 404 not_found (no detail), 409 conflict,
 // 403 denied, 400 malformed/invalid/unsupported, 413 limit, 503 busy, 500 otherwise.
 api::Response error_response_for(const Error& e);
+// A time query parameter: "2026-01-02T03:04:05Z" (RFC 3339) or milliseconds since the epoch.
+std::optional<int64_t> parse_time_param(std::string_view s);
 // Appends to the audit log for `c` (detail: a JSON object's text).
 void audit_action(ServerContext& ctx, const store::Caller& c, std::string action, std::string target,
                   std::string detail_json = "{}");
