@@ -2,6 +2,8 @@
 
 #include <hs/hs.h>
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace lachan::match {
@@ -52,8 +54,15 @@ bool LiteralSet::scan(std::string& data, Scratch& scratch, Callback cb, void* ct
   if (!db_ || data.empty()) return true;
   const size_t n = data.size();
   data.append(kScanPadding, '\0');
-  hs_error_t rc = hs_scan(db_, data.data(), static_cast<unsigned>(data.size()), 0, scratch.s_, cb, ctx);
+  bool ok = scan(data.data(), n, scratch, cb, ctx);
   data.resize(n);
+  return ok;
+}
+
+bool LiteralSet::scan(char* data, size_t len, Scratch& scratch, Callback cb, void* ctx) const {
+  if (!db_ || len == 0) return true;
+  std::memset(data + len, 0, kScanPadding);
+  hs_error_t rc = hs_scan(db_, data, static_cast<unsigned>(len + kScanPadding), 0, scratch.s_, cb, ctx);
   return rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED;
 }
 

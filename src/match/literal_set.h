@@ -48,6 +48,9 @@ class LiteralSet {
   // buffers of 70-98 bytes); 64 bytes of padding avoid it (tests/unit/match/test_literal_set.cpp
   // checks this against a naive search).
   bool scan(std::string& data, Scratch& scratch, Callback cb, void* ctx) const;
+  // The same over data[0, len), without a copy: data[len, len + kScanPadding) must be writable
+  // and is overwritten with the padding.
+  bool scan(char* data, size_t len, Scratch& scratch, Callback cb, void* ctx) const;
   static constexpr size_t kScanPadding = 64;
   size_t size() const noexcept { return count_; }
 

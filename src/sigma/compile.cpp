@@ -29,12 +29,16 @@ struct Atom {
   FieldId field;
   std::string lit;
 };
-using Atoms = std::optional<std::vector<Atom>>;
+// A clause: the node can only be true if one of these literals occurs (in its field).
+using Clause = std::vector<Atom>;
+// A necessary condition for a node, in conjunctive form: every clause must hold. nullopt: no
+// condition is known (the node can be true whatever literals the event holds).
+using Atoms = std::optional<std::vector<Clause>>;
 
 // The expected share of events an atom set selects: a literal's chance to occur roughly halves
 // with every two bytes it grows (".exe" is in nearly every process event, "\\edrfreeze" in
 // almost none), so a few long literals beat one short one.
-double atoms_cost(const std::vector<Atom>& a) {
+double atoms_cost(const Clause& a) {
   double c = 0;
   for (const auto& x : a) c += 0.01 + std::exp2(-(static_cast<double>(x.lit.size()) - 4.0) / 2.0);
   return c;
@@ -211,28 +215,46 @@ class Compiler {
     return add_node(Node::op_match, static_cast<uint32_t>(rs_.matchers_.size() - 1), {});
   }
 
+  // The most selective clause of a condition.
+  static const Clause& best_clause(const std::vector<Clause>& cnf) {
+    size_t best = 0;
+    for (size_t i = 1; i < cnf.size(); ++i)
+      if (atoms_cost(cnf[i]) < atoms_cost(cnf[best])) best = i;
+    return cnf[best];
+  }
+  // Any of the parts: one clause, the union of each part's most selective clause.
   static Atoms union_atoms(std::vector<Atoms>& parts) {
-    std::vector<Atom> all;
+    Clause all;
     for (auto& p : parts) {
-      if (!p) return std::nullopt;
-      all.insert(all.end(), p->begin(), p->end());
+      if (!p || p->empty()) return std::nullopt;
+      const Clause& c = best_clause(*p);
+      all.insert(all.end(), c.begin(), c.end());
     }
     if (all.empty()) return std::nullopt;
-    return all;
+    return std::vector<Clause>{std::move(all)};
   }
-  static Atoms best_atoms(std::vector<Atoms>& parts) {
-    Atoms best;
-    double best_cost = 0;
+  // Every part: all their clauses, the most selective first. A rule becomes a candidate only
+  // when each kept clause has a literal in the event, so an AND of a common literal
+  // ("microsoft corporation") and a rare one is no longer evaluated on every event with the
+  // common one. A clause that is found often costs a few scan hits; a rule evaluated for
+  // nothing costs much more.
+  static Atoms and_atoms(std::vector<Atoms>& parts) {
+    std::vector<std::pair<double, Clause>> all;
     for (auto& p : parts) {
-      if (!p || p->empty()) continue;
-      double c = atoms_cost(*p);
-      if (!best || c < best_cost) {
-        best = std::move(p);
-        best_cost = c;
-      }
+      if (!p) continue;
+      for (auto& c : *p)
+        if (!c.empty()) all.emplace_back(atoms_cost(c), std::move(c));
     }
-    return best;
+    if (all.empty()) return std::nullopt;
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Clause> out;
+    for (auto& [cost, c] : all) {
+      if (out.size() >= kMaxClauses) break;
+      out.push_back(std::move(c));
+    }
+    return out;
   }
+  static constexpr size_t kMaxClauses = 2;
 
   uint32_t compile_cond(const CondExpr& e, const std::vector<SearchIdentifier>& dets, Atoms& atoms,
                         const std::vector<SearchIdentifier>& all_dets) {
@@ -258,7 +280,7 @@ class Compiler {
           kids.push_back(compile_cond(c, dets, a, all_dets));
           ka.push_back(std::move(a));
         }
-        atoms = e.kind == CondExpr::op_and ? best_atoms(ka) : union_atoms(ka);
+        atoms = e.kind == CondExpr::op_and ? and_atoms(ka) : union_atoms(ka);
         std::stable_sort(kids.begin(), kids.end(), [&](uint32_t a, uint32_t b) { return node_cost(a) < node_cost(b); });
         return add_node(e.kind == CondExpr::op_and ? Node::op_and : Node::op_or, 0, kids);
       }
@@ -281,7 +303,7 @@ class Compiler {
             atoms = std::nullopt;
             return add_node(Node::op_false, 0, {});
           }
-          atoms = best_atoms(ka);
+          atoms = and_atoms(ka);
           return add_node(Node::op_and, 0, kids);
         }
         atoms = union_atoms(ka);
@@ -303,7 +325,7 @@ class Compiler {
         items.push_back(compile_item(it, a));
         item_atoms.push_back(std::move(a));
       }
-      alt_atoms.push_back(best_atoms(item_atoms));
+      alt_atoms.push_back(and_atoms(item_atoms));
       // Cheap tests first: an AND stops at the first false operand.
       std::stable_sort(items.begin(), items.end(), [&](uint32_t a, uint32_t b) { return node_cost(a) < node_cost(b); });
       alts.push_back(items.size() == 1 ? items[0] : add_node(Node::op_and, 0, items));
@@ -435,6 +457,7 @@ class Compiler {
     m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), is_regex), m.vals.end());
     ValueMatcher vm;
     vm.kind = ValueMatcher::regex;
+    vm.guard = regex_guard(pat, opt);
     vm.re = std::move(re);
     m.vals.push_back(std::move(vm));
   }
@@ -454,15 +477,21 @@ class Compiler {
   }
   std::unordered_map<std::string, std::shared_ptr<const match::LiteralSet>> set_cache_;
 
-  // The literals one of which every match of the regex must contain; empty if there is none
-  // (the regex can match without any literal of kMinAtom bytes).
-  static std::vector<std::string> regex_atoms(const std::string& pattern, const RE2::Options& opt) {
-    re2::FilteredRE2 f(static_cast<int>(kMinAtom));
+  // The literals one of which every match of the regex must contain, each at least `min_len`
+  // bytes (lowercase, as RE2's FilteredRE2 gives them: look for them in lowercased text);
+  // empty if there is no such set. Atoms outside ASCII are refused: RE2 lowercases them by
+  // Unicode rules, the scans compare ASCII case only.
+  static std::vector<std::string> regex_atoms(const std::string& pattern, const RE2::Options& opt,
+                                              size_t min_len = kMinAtom) {
+    re2::FilteredRE2 f(static_cast<int>(min_len));
     int id = 0;
     if (f.Add(pattern, opt, &id) != RE2::NoError) return {};
     std::vector<std::string> atoms;
     f.Compile(&atoms);
     if (atoms.empty()) return {};
+    for (const auto& a : atoms)
+      for (unsigned char ch : a)
+        if (ch >= 0x80) return {};
     std::vector<int> potential;
     f.AllPotentials({}, &potential);  // regexes that pass with no atom found: unfiltered
     if (!potential.empty()) return {};
@@ -481,6 +510,16 @@ class Compiler {
     if (best >= 0) return {atoms[static_cast<size_t>(best)]};
     return atoms;
   }
+
+  // A cheap test run before the regex itself: literals of any length one of which every match
+  // contains (a regex whose literals are too short for the prefilter, such as a backtick or
+  // "/c", is otherwise run on every event of its log source). Few literals, or none.
+  static std::vector<std::string> regex_guard(const std::string& pattern, const RE2::Options& opt) {
+    auto atoms = regex_atoms(pattern, opt, 1);
+    if (atoms.size() > kMaxGuardAtoms) return {};
+    return atoms;
+  }
+  static constexpr size_t kMaxGuardAtoms = 6;
 
   uint32_t compile_item(const DetectionItem& it, Atoms& atoms) {
     atoms = std::nullopt;
@@ -583,6 +622,7 @@ class Compiler {
             ValueMatcher vm;
             vm.kind = ValueMatcher::regex;
             vm.required = regex_atoms(pat, opt);
+            vm.guard = regex_guard(pat, opt);
             vm.re = std::move(re);
             m.vals.push_back(std::move(vm));
             break;
@@ -648,7 +688,7 @@ class Compiler {
         if (vm.kind == ValueMatcher::regex && !vm.required.empty()) {
           std::vector<Atom> a;
           for (const auto& lit : vm.required) bind(cut_atom(lit), a);
-          per_value.push_back(std::move(a));
+          per_value.push_back(std::vector<Clause>{std::move(a)});
           continue;
         }
         if (vm.kind != ValueMatcher::pattern) {
@@ -667,9 +707,9 @@ class Compiler {
         }
         std::vector<Atom> a;
         bind(lit, a);
-        per_value.push_back(std::move(a));
+        per_value.push_back(std::vector<Clause>{std::move(a)});
       }
-      atoms = m.all ? best_atoms(per_value) : union_atoms(per_value);
+      atoms = m.all ? and_atoms(per_value) : union_atoms(per_value);
     }
 
     accelerate(m);
@@ -818,7 +858,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
 
   struct Pending {
     uint32_t compiled;
-    std::vector<Atom> atoms;
+    std::vector<Clause> clauses;
   };
   std::vector<Pending> pending;
   for (size_t ri = 0; ri < rules.size(); ++ri) {
@@ -877,6 +917,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       }
       auto& atoms = roots[vi].second;
       cr.always = !use_prefilter || !atoms || atoms->empty();
+      if (!cr.always) cr.clause_mask = static_cast<uint32_t>((uint64_t{1} << atoms->size()) - 1);
       rs_.compiled_.push_back(std::move(cr));
       uint32_t cidx = static_cast<uint32_t>(rs_.compiled_.size() - 1);
       auto& var = rs_.variants_[rs_.compiled_[cidx].variant];
@@ -899,34 +940,45 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
   for (auto& [vi, list] : by_variant) {
     Prefilter pf;
     pf.field.assign(rs_.fields_.size(), 0);
-    std::unordered_map<std::string, uint32_t> lit_ids;
-    std::vector<std::string> lits;
+    std::unordered_map<std::string, uint32_t> field_ids, keyword_ids;
+    std::vector<std::string> field_lits, keyword_lits;
     for (const Pending* p : list) {
-      for (const auto& a : p->atoms) {
-        auto [it, fresh] = lit_ids.emplace(a.lit, static_cast<uint32_t>(lits.size()));
-        if (fresh) {
-          lits.push_back(a.lit);
-          pf.targets.emplace_back();
-          pf.literal_len.push_back(static_cast<uint32_t>(a.lit.size()));
+      for (uint32_t ci = 0; ci < p->clauses.size(); ++ci)
+        for (const auto& a : p->clauses[ci]) {
+          const bool keyword = a.field == kAnyField;
+          PrefilterSet& ps = keyword ? pf.keywords : pf.fields;
+          auto& ids = keyword ? keyword_ids : field_ids;
+          auto& lits = keyword ? keyword_lits : field_lits;
+          auto [it, fresh] = ids.emplace(a.lit, static_cast<uint32_t>(lits.size()));
+          if (fresh) {
+            lits.push_back(a.lit);
+            ps.targets.emplace_back();
+            ps.literal_len.push_back(static_cast<uint32_t>(a.lit.size()));
+          }
+          auto& tg = ps.targets[it->second];
+          PrefilterTarget t{a.field, p->compiled, uint32_t{1} << ci};
+          auto same = std::find_if(tg.begin(), tg.end(), [&](const PrefilterTarget& x) { return x.field == t.field && x.rule == t.rule; });
+          if (same == tg.end()) tg.push_back(t);
+          else same->clauses |= t.clauses;  // one literal in several clauses of a rule
+          if (!keyword) pf.field[a.field] = 1;
         }
-        auto& tg = pf.targets[it->second];
-        std::pair<FieldId, uint32_t> t{a.field, p->compiled};
-        if (std::find(tg.begin(), tg.end(), t) == tg.end()) tg.push_back(t);
-        if (a.field == kAnyField) pf.keyword = true;
-        else pf.field[a.field] = 1;
-      }
     }
-    st_.literals += lits.size();
-    auto set = cached_set(lits);
-    if (!set.ok()) {
-      d_.error("", 0, 0, "prefilter-failed", set.error().message + "; these rules are evaluated without prefilter");
+    st_.literals += field_lits.size() + keyword_lits.size();
+    std::string failure;
+    for (auto [lits, ps] : {std::pair{&field_lits, &pf.fields}, std::pair{&keyword_lits, &pf.keywords}}) {
+      if (lits->empty()) continue;
+      auto set = cached_set(*lits);
+      if (set.ok()) ps->set = *set;
+      else failure = set.error().message;
+    }
+    if (!failure.empty()) {
+      d_.error("", 0, 0, "prefilter-failed", failure + "; these rules are evaluated without prefilter");
       for (const Pending* p : list) {
         rs_.compiled_[p->compiled].always = true;
         rs_.variants_[vi].always_rules.push_back(p->compiled);
       }
       continue;
     }
-    pf.set = *set;
     rs_.variants_[vi].prefilter = static_cast<int32_t>(rs_.prefilters_.size());
     rs_.prefilters_.push_back(std::move(pf));
   }

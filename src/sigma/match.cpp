@@ -1,6 +1,7 @@
 // Evaluating a compiled ruleset on one event: variant dispatch, prefilter, then the candidates.
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "core/strings.h"
 #include "core/time.h"
@@ -10,43 +11,56 @@ namespace lachan::sigma {
 
 MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
   // One scratch serves every database once prepared for each of them.
-  for (const auto& pf : rs.prefilters_) {
-    auto r = pf.set->prepare(scratch_);
-    (void)r.ok();  // allocation failure leaves scratch null; scan() then reports failure
-  }
+  for (const auto& pf : rs.prefilters_)
+    for (const PrefilterSet* ps : {&pf.fields, &pf.keywords}) {
+      if (!ps->set) continue;
+      auto r = ps->set->prepare(scratch_);
+      (void)r.ok();  // allocation failure leaves scratch null; scan() then reports failure
+    }
   for (const auto& set : rs.accelerated_) {
     auto r = set->prepare(scratch_);
     (void)r.ok();
   }
   variant_stamp_.assign(rs.variants_.size(), 0);
   cand_stamp_.assign(rs.compiled_.size(), 0);
+  clauses_seen_.assign(rs.compiled_.size(), 0);
   rule_stamp_.assign(rs.rules_.size(), 0);
 }
 
 namespace {
 
 struct ScanCtx {
-  const std::vector<uint32_t>* seg_start;
-  const std::vector<FieldId>* seg_field;
+  const uint32_t* seg_start;  // the buffer's values: where each starts, and its field
+  const FieldId* seg_field;
+  size_t segs;
   const std::vector<uint32_t>* literal_len;
-  const std::vector<std::vector<std::pair<FieldId, uint32_t>>>* targets;
+  const std::vector<std::vector<PrefilterTarget>>* targets;
+  const std::vector<CompiledRule>* compiled;
   std::vector<uint32_t>* cand_stamp;
+  std::vector<uint32_t>* clauses_seen;
   std::vector<uint32_t>* candidates;
   uint32_t stamp;
 };
 
+constexpr uint32_t kCandidate = 1u << 31;  // in clauses_seen: already a candidate
+
 int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* p) {
   auto* c = static_cast<ScanCtx*>(p);
   uint32_t start = static_cast<uint32_t>(to) - (*c->literal_len)[id];
-  const auto& ss = *c->seg_start;
-  auto it = std::upper_bound(ss.begin(), ss.end(), start);
-  size_t seg = static_cast<size_t>(it - ss.begin()) - 1;
-  FieldId f = (*c->seg_field)[seg];
-  for (const auto& [field, rule] : (*c->targets)[id]) {
-    if (field != f && field != kAnyField) continue;
-    if ((*c->cand_stamp)[rule] != c->stamp) {
-      (*c->cand_stamp)[rule] = c->stamp;
-      c->candidates->push_back(rule);
+  const uint32_t* it = std::upper_bound(c->seg_start, c->seg_start + c->segs, start);
+  FieldId f = c->seg_field[it - c->seg_start - 1];
+  for (const PrefilterTarget& t : (*c->targets)[id]) {
+    if (t.field != f && t.field != kAnyField) continue;
+    uint32_t& seen = (*c->clauses_seen)[t.rule];
+    if ((*c->cand_stamp)[t.rule] != c->stamp) {
+      (*c->cand_stamp)[t.rule] = c->stamp;
+      seen = 0;
+    }
+    if (seen & kCandidate) continue;
+    seen |= t.clauses;
+    if (seen == (*c->compiled)[t.rule].clause_mask) {  // every clause holds: evaluate the rule
+      seen |= kCandidate;
+      c->candidates->push_back(t.rule);
     }
   }
   return 0;
@@ -59,6 +73,14 @@ bool compare(double a, ValueMatcher::Cmp op, double b) {
     case ValueMatcher::gt: return a > b;
     case ValueMatcher::gte: return a >= b;
     case ValueMatcher::eq: return a == b;
+  }
+  return false;
+}
+
+bool contains_any(std::string_view text, const std::vector<std::string>& lits) {
+  for (const auto& l : lits) {
+    if (l.size() == 1 ? std::memchr(text.data(), l[0], text.size()) != nullptr : text.find(l) != std::string_view::npos)
+      return true;
   }
   return false;
 }
@@ -87,6 +109,7 @@ bool Ruleset::value_matches(const ValueMatcher& v, const Event& e, uint32_t idx)
     case ValueMatcher::pattern:
       return v.pat.match(v.pat.case_sensitive() ? fv.text : e.lower(idx));
     case ValueMatcher::regex:
+      if (!v.guard.empty() && !contains_any(e.lower(idx), v.guard)) return false;
       return RE2::PartialMatch(re2::StringPiece(fv.text.data(), fv.text.size()), *v.re);
     case ValueMatcher::cidr:
       return v.net->contains(fv.text);
@@ -314,28 +337,53 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
   if (c.active_.empty()) return;
   c.candidates_.clear();
 
-  // Prefilter: for each active variant, one scan over the values of the fields its literals
-  // are bound to.
+  // Prefilter: for each active variant, its field-bound literals over the values of their
+  // fields, and its keyword literals (if any) over every value. The buffer holds the bound
+  // fields' values first, so both scans share it.
+  const size_t n = e.value_count();
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; ++i) total += e.value(i).text.size() + 1;
+  if (c.buffer_.size() < total + match::LiteralSet::kScanPadding) c.buffer_.resize(total + match::LiteralSet::kScanPadding);
+  if (c.seg_start_.size() < n) {
+    c.seg_start_.resize(n);
+    c.seg_field_.resize(n);
+  }
   for (uint32_t vi : c.active_) {
     int32_t pi = variants_[vi].prefilter;
     if (pi < 0) continue;
     const Prefilter& pf = prefilters_[static_cast<size_t>(pi)];
-    c.buffer_.clear();
-    c.seg_start_.clear();
-    c.seg_field_.clear();
-    const size_t n = e.value_count();
+    char* out = c.buffer_.data();
+    uint32_t* seg_start = c.seg_start_.data();
+    FieldId* seg_field = c.seg_field_.data();
+    size_t pos = 0, segs = 0;
+    auto add = [&](const FieldValue& v) {
+      seg_start[segs] = static_cast<uint32_t>(pos);
+      seg_field[segs++] = v.field;
+      std::memcpy(out + pos, v.text.data(), v.text.size());
+      pos += v.text.size();
+      out[pos++] = '\0';
+    };
+    const uint8_t* bound_fields = pf.field.data();
+    const size_t bound_count = pf.field.size();
+    auto bound = [&](const FieldValue& v) { return v.field < bound_count && bound_fields[v.field]; };  // kNoField is never bound
     for (uint32_t i = 0; i < n; ++i) {
       const FieldValue& v = e.value(i);
-      if (v.text.empty()) continue;
-      if (!pf.keyword && (v.field == kNoField || v.field >= pf.field.size() || !pf.field[v.field])) continue;
-      c.seg_start_.push_back(static_cast<uint32_t>(c.buffer_.size()));
-      c.seg_field_.push_back(v.field);
-      c.buffer_.append(v.text);
-      c.buffer_.push_back('\0');
+      if (!v.text.empty() && bound(v)) add(v);
     }
-    if (c.buffer_.empty()) continue;
-    ScanCtx sc{&c.seg_start_, &c.seg_field_, &pf.literal_len, &pf.targets, &c.cand_stamp_, &c.candidates_, c.stamp_};
-    pf.set->scan(c.buffer_, c.scratch_, &on_literal, &sc);
+    const size_t bound_end = pos;
+    if (pf.keywords.set)
+      for (uint32_t i = 0; i < n; ++i) {
+        const FieldValue& v = e.value(i);
+        if (!v.text.empty() && !bound(v)) add(v);
+      }
+    auto scan = [&](const PrefilterSet& ps, size_t len) {
+      if (!ps.set || len == 0) return;
+      ScanCtx sc{seg_start, seg_field, segs, &ps.literal_len, &ps.targets, &compiled_, &c.cand_stamp_, &c.clauses_seen_, &c.candidates_, c.stamp_};
+      ps.set->scan(out, len, c.scratch_, &on_literal, &sc);
+    };
+    // The whole buffer first: the scan of its first part pads (overwrites) what follows it.
+    scan(pf.keywords, pos);
+    scan(pf.fields, bound_end);
   }
   // Candidates of inactive variants are dropped; rules evaluated in rule order.
   size_t keep = 0;

@@ -43,6 +43,9 @@ struct ValueMatcher {
   std::optional<match::Cidr> net;
   // Compile-time only: literals every match of a regex contains (FilteredRE2), or empty.
   std::vector<std::string> required;
+  // regex: lowercase literals one of which the lowercased value must contain before the regex
+  // runs (empty: no test).
+  std::vector<std::string> guard;
 };
 
 struct FieldMatcher {
@@ -81,6 +84,9 @@ struct CompiledRule {
   uint32_t variant = 0;
   uint32_t root = 0;
   bool always = false;  // not covered by the prefilter: evaluated for every event of its variant
+  // Prefiltered rules: one bit per clause of the rule's necessary condition (every clause must
+  // have a literal in the event before the rule is evaluated).
+  uint32_t clause_mask = 0;
   // For correlations fed by this rule: group-by fields and value field, per feed.
   std::vector<std::vector<std::vector<FieldId>>> group_fields;
   std::vector<std::vector<FieldId>> value_field;
@@ -92,13 +98,29 @@ struct CompiledWhen {
   std::vector<std::string> values;
 };
 
-// The prefilter of one variant: its rules' literals, and which fields they are bound to.
-struct Prefilter {
-  std::shared_ptr<const match::LiteralSet> set;
+// A literal found in `field` (or in any value: kAnyField) satisfies these clauses of a
+// compiled rule.
+struct PrefilterTarget {
+  FieldId field;
+  uint32_t rule;     // compiled rule
+  uint32_t clauses;  // bits of CompiledRule::clause_mask
+};
+
+// One literal set of a prefilter and what each literal's occurrence means.
+struct PrefilterSet {
+  std::shared_ptr<const match::LiteralSet> set;  // null when there is no literal
   std::vector<uint32_t> literal_len;
-  std::vector<std::vector<std::pair<FieldId, uint32_t>>> targets;  // (field or kAnyField, compiled rule)
-  std::vector<uint8_t> field;  // by FieldId: values of this field are scanned
-  bool keyword = false;        // some literal is a keyword: every value is scanned
+  std::vector<std::vector<PrefilterTarget>> targets;  // by literal
+};
+
+// The prefilter of one variant. Field-bound literals are scanned over the values of the fields
+// they are bound to only; keyword literals (found in any value) have a set of their own, scanned
+// over every value, so that one keyword rule does not make the large field-bound set scan the
+// whole event.
+struct Prefilter {
+  PrefilterSet fields;
+  PrefilterSet keywords;
+  std::vector<uint8_t> field;  // by FieldId: values of this field are scanned with `fields`
 };
 
 struct CompiledVariant {
@@ -218,6 +240,7 @@ class MatchContext {
   std::vector<uint32_t> variant_stamp_;
   std::vector<uint32_t> active_;
   std::vector<uint32_t> cand_stamp_;
+  std::vector<uint32_t> clauses_seen_;  // by compiled rule, valid where cand_stamp_ is current
   std::vector<uint32_t> candidates_;
   std::vector<uint32_t> rule_stamp_;
   std::string value_buf_;  // a value copied for a contains-set scan

@@ -263,3 +263,57 @@ TEST(Prefilter, RequiredAtomsAndAlternatives) {
     EXPECT_EQ(off.match(json, len), c.want) << c.json;
   }
 }
+
+// Rules are candidates only when every clause of their necessary condition has a literal in the
+// event (here: a common company name AND a rare image name); keyword literals are scanned over
+// every value while field-bound ones see only their fields; a regex whose literals are too short
+// for the prefilter runs only where its guard literal (a backtick, "/c") occurs; and a
+// case-insensitive regex over non-ASCII text is not reduced to literals the ASCII-caseless scan
+// would miss ("ПРИВЕТ" against (?i)привет).
+TEST(Prefilter, ClausesKeywordsGuardsAndNonAsciiCase) {
+  auto rule = [](const std::string& title, const std::string& det) {
+    return "title: " + title + "\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + det;
+  };
+  std::vector<std::string> rules = {
+      rule("csi", "  sel_img:\n    - Image|endswith: '\\csi.exe'\n    - OriginalFileName: 'csi.exe'\n"
+                  "  sel_company:\n    Company: 'Microsoft Corporation'\n  condition: all of sel_*\n"),
+      rule("perfc", "  sel:\n    Image|endswith: '\\rundll32.exe'\n    CommandLine|endswith: '.dat,#1'\n"
+                    "  keyword:\n    - '\\perfc.dat'\n  condition: 1 of sel* or keyword\n"),
+      rule("backtick", "  sel:\n    CommandLine|re: '\\w+`\\w+'\n  condition: sel\n"),
+      rule("cmd", "  sel:\n    CommandLine|re: 'cmd.{0,5}(?:/c|/r)\\s'\n  condition: sel\n"),
+      rule("privet", "  sel:\n    CommandLine|re: '(?i)привет'\n  condition: sel\n"),
+  };
+  Side on(rules, true), off(rules, false);
+  ASSERT_EQ(on.rs->rules().size(), rules.size());
+  auto ev = [](const std::string& image, const std::string& cmd, const std::string& company, const std::string& extra) {
+    return R"({"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1},"EventData":{"Image":)" +
+           json_quote(image) + R"(,"CommandLine":)" + json_quote(cmd) + R"(,"Company":)" + json_quote(company) +
+           R"(,"Other":)" + json_quote(extra) + "}}}";
+  };
+  struct Case {
+    std::string json;
+    std::vector<std::string> want;
+  };
+  std::vector<Case> cases = {
+      {ev("C:\\x\\csi.exe", "csi", "Microsoft Corporation", ""), {"csi"}},
+      {ev("C:\\x\\CSI.EXE", "csi", "microsoft corporation", ""), {"csi"}},
+      {ev("C:\\x\\csi.exe", "csi", "Contoso", ""), {}},
+      {ev("C:\\x\\notepad.exe", "n", "Microsoft Corporation", ""), {}},
+      {ev("C:\\x\\a.exe", "x", "c", "C:\\Windows\\PERFC.DAT"), {"perfc"}},  // keyword in a field no rule names
+      {ev("C:\\x\\a.exe", "x", "c", "perfc.dat"), {}},
+      {ev("C:\\x\\a.exe", "powershell i`ex x", "c", ""), {"backtick"}},
+      {ev("C:\\x\\a.exe", "powershell iex `", "c", "a`b"), {}},
+      {ev("C:\\x\\a.exe", "CMD.exe /C dir", "c", ""), {}},  // the regex is case-sensitive
+      {ev("C:\\x\\a.exe", "cmd.exe /c dir", "c", ""), {"cmd"}},
+      {ev("C:\\x\\a.exe", "echo ПРИВЕТ мир", "c", ""), {"privet"}},
+      {ev("C:\\x\\a.exe", "echo привет", "c", ""), {"privet"}},
+      {ev("C:\\x\\a.exe", "echo hello", "c", "привет"), {}},
+  };
+  for (const auto& c : cases) {
+    std::string json = c.json;
+    size_t len = json.size();
+    json.append(64, ' ');
+    EXPECT_EQ(on.match(json, len), c.want) << c.json;
+    EXPECT_EQ(off.match(json, len), c.want) << c.json;
+  }
+}
