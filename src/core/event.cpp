@@ -15,13 +15,15 @@ FieldId FieldRegistry::intern(std::string_view name) {
   if (found != kNoField) return found;
   FieldId id = static_cast<FieldId>(names_.size());
   names_.emplace_back(name);
-  if ((names_.size()) * 2 > slots_.size()) {
+  // At most a quarter full: most lookups are misses (leaves no rule names), and a miss ends at
+  // the first empty slot.
+  if (names_.size() * 4 > slots_.size()) {
     rehash(slots_.empty() ? 64 : slots_.size() * 2);
   } else {
     const uint64_t h = hash(name);
     size_t i = h & mask_;
     while (slots_[i].id != kNoField) i = (i + 1) & mask_;
-    slots_[i] = {h, id};
+    slots_[i] = {h, id, static_cast<uint32_t>(name.size())};
   }
   return id;
 }
@@ -33,30 +35,31 @@ void FieldRegistry::rehash(size_t capacity) {
     const uint64_t h = hash(names_[id]);
     size_t i = h & mask_;
     while (slots_[i].id != kNoField) i = (i + 1) & mask_;
-    slots_[i] = {h, id};
+    slots_[i] = {h, id, static_cast<uint32_t>(names_[id].size())};
   }
 }
 
-char* Arena::alloc(size_t n) {
-  while (true) {
-    if (cur_ < chunks_.size() && used_ + n <= sizes_[cur_]) {
-      char* p = chunks_[cur_].get() + used_;
-      used_ += n;
-      return p;
-    }
-    if (cur_ + 1 < chunks_.size() && n <= sizes_[cur_ + 1]) {
-      ++cur_;
-      used_ = 0;
-      continue;
-    }
+void Arena::use_chunk(size_t i) noexcept {
+  cur_ = i;
+  base_ = chunks_[i].get();
+  room_ = sizes_[i];
+  used_ = 0;
+}
+
+char* Arena::alloc_chunk(size_t n) {
+  // The current chunk is full: the next one if it is large enough, else a new one.
+  if (cur_ + 1 < chunks_.size() && n <= sizes_[cur_ + 1]) {
+    use_chunk(cur_ + 1);
+  } else {
     size_t size = n > kChunk ? n : kChunk;
     // Insert the new chunk right after the current one so reset() reuses it in order.
     size_t pos = chunks_.empty() ? 0 : cur_ + 1;
     chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(pos), std::make_unique<char[]>(size));
     sizes_.insert(sizes_.begin() + static_cast<std::ptrdiff_t>(pos), size);
-    cur_ = pos;
-    used_ = 0;
+    use_chunk(pos);
   }
+  used_ = n;
+  return base_;
 }
 
 std::string_view Arena::copy(std::string_view s) {
@@ -67,8 +70,7 @@ std::string_view Arena::copy(std::string_view s) {
 }
 
 void Arena::reset() noexcept {
-  cur_ = 0;
-  used_ = 0;
+  if (!chunks_.empty()) use_chunk(0);
 }
 
 void Event::reset(size_t field_count) {
@@ -85,19 +87,6 @@ void Event::reset(size_t field_count) {
   all_values_.clear();
   arena_.reset();
   raw = {};
-}
-
-void Event::add(FieldId f, std::string_view text, ValueKind kind) {
-  uint32_t idx = static_cast<uint32_t>(values_.size());
-  values_.push_back(FieldValue{text, {}, kNone, f < epoch_.size() ? f : kNoField, kind, false});
-  if (f >= epoch_.size()) return;  // not an interned field: kept for keyword search only
-  if (epoch_[f] != epoch_now_) {
-    epoch_[f] = epoch_now_;
-    head_[f] = idx;
-  } else {
-    values_[tail_[f]].next = idx;
-  }
-  tail_[f] = idx;
 }
 
 namespace {

@@ -29,30 +29,53 @@ struct StringHash {
 class FieldRegistry {
  public:
   FieldId intern(std::string_view name);
-  FieldId find(std::string_view name) const noexcept {
+  FieldId find(std::string_view name) const noexcept { return find(name, hash(name)); }
+  // As find(name), with `h` == hash(name) already computed by the caller.
+  FieldId find(std::string_view name, uint64_t h) const noexcept {
     if (slots_.empty()) return kNoField;
-    const uint64_t h = hash(name);
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.id == kNoField) return kNoField;
-      if (s.hash == h && names_[s.id] == name) return s.id;
+      // A 64-bit hash match is almost always the name; the length in the slot and an inline
+      // compare confirm it without a memcmp call.
+      if (s.hash == h && s.size == name.size() && same_bytes(names_[s.id].data(), name.data(), name.size()))
+        return s.id;
     }
   }
   const std::string& name(FieldId id) const { return names_[id]; }
   size_t size() const noexcept { return names_.size(); }
 
   static uint64_t hash(std::string_view s) noexcept {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-    size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      uint64_t w;
-      __builtin_memcpy(&w, s.data() + i, 8);
-      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-      h ^= h >> 32;
+    bool unused;
+    return hash(s, unused);
+  }
+  // hash(s), also telling whether `s` has a space, in the same pass over its bytes: the
+  // flattener strips the spaces from Windows names that have them.
+  static uint64_t hash(std::string_view s, bool& has_space) noexcept {
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull, kSpaces = kOnes * ' ';
+    // A word XOR spaces has a zero byte where the word has a space; (x - ones) & ~x & highs is
+    // nonzero exactly when x has a zero byte.
+    auto spaces = [](uint64_t w) { return ((w ^ kSpaces) - kOnes) & ~(w ^ kSpaces) & kHighs; };
+    const char* p = s.data();
+    const size_t n = s.size();
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    uint64_t found = 0;
+    uint64_t last;
+    if (n >= 8) {
+      // Whole words, then the last eight bytes, overlapping the word before unless n is a
+      // multiple of 8: no tail to assemble byte by byte.
+      for (size_t i = 0; i + 8 < n; i += 8) {
+        const uint64_t w = load8(p + i);
+        found |= spaces(w);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+      }
+      last = load8(p + n - 8);
+    } else {
+      last = load_tail(p, n);  // its missing bytes are zero, not spaces
     }
-    uint64_t tail = 0;
-    __builtin_memcpy(&tail, s.data() + i, s.size() - i);
-    h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+    has_space = (found | spaces(last)) != 0;
+    h = (h ^ last) * 0xC4CEB9FE1A85EC53ull;
     return h ^ (h >> 29);
   }
 
@@ -60,7 +83,32 @@ class FieldRegistry {
   struct Slot {
     uint64_t hash = 0;
     FieldId id = kNoField;
+    uint32_t size = 0;  // of the name, checked before its bytes
   };
+  // The `n` < 8 bytes at `p` as a little-endian word, the rest zero: a memcpy of a variable
+  // `n` bytes would be a libc call, and this runs for every name hashed.
+  static uint64_t load_tail(const char* p, size_t n) noexcept {
+    if (n >= 4) {  // two overlapping 4-byte loads; the bytes they share are the same
+      uint32_t lo, hi;
+      __builtin_memcpy(&lo, p, 4);
+      __builtin_memcpy(&hi, p + n - 4, 4);
+      return lo | (static_cast<uint64_t>(hi) << (8 * (n - 4)));
+    }
+    if (n == 0) return 0;
+    const auto b = [p](size_t k) { return static_cast<uint64_t>(static_cast<unsigned char>(p[k])) << (8 * k); };
+    return b(0) | b(n / 2) | b(n - 1);
+  }
+  static uint64_t load8(const char* p) noexcept {
+    uint64_t w;
+    __builtin_memcpy(&w, p, 8);
+    return w;
+  }
+  static bool same_bytes(const char* a, const char* b, size_t n) noexcept {
+    if (n < 8) return load_tail(a, n) == load_tail(b, n);
+    for (size_t i = 0; i + 8 < n; i += 8)
+      if (load8(a + i) != load8(b + i)) return false;
+    return load8(a + n - 8) == load8(b + n - 8);
+  }
   void rehash(size_t capacity);
   std::vector<Slot> slots_;
   size_t mask_ = 0;
@@ -83,15 +131,27 @@ struct FieldValue {
 class Arena {
  public:
   std::string_view copy(std::string_view s);
-  char* alloc(size_t n);
+  char* alloc(size_t n) {
+    if (n <= room_ - used_) {  // inline: every number rendered and every lowercased value
+      char* p = base_ + used_;
+      used_ += n;
+      return p;
+    }
+    return alloc_chunk(n);
+  }
   void reset() noexcept;
 
  private:
+  char* alloc_chunk(size_t n);
+  void use_chunk(size_t i) noexcept;
+
   static constexpr size_t kChunk = 64 * 1024;
   std::vector<std::unique_ptr<char[]>> chunks_;
   std::vector<size_t> sizes_;
   size_t cur_ = 0;
-  size_t used_ = 0;
+  char* base_ = nullptr;  // chunks_[cur_], or none yet
+  size_t room_ = 0;       // sizes_[cur_], or 0
+  size_t used_ = 0;       // <= room_
 };
 
 class Event {
@@ -100,12 +160,23 @@ class Event {
 
   // Prepares for a new record with `field_count` interned fields.
   void reset(size_t field_count);
-  void add(FieldId f, std::string_view text, ValueKind kind);
-  // Records a leaf value for keyword (field-less) searches; returns its value index.
-  void add_keyword_value(std::string_view text, ValueKind kind) {
-    all_values_.push_back(static_cast<uint32_t>(values_.size()));
-    values_.push_back(FieldValue{text, {}, kNone, kNoField, kind, false});
+  // Adds a value of field `f` (kNoField, or any id not interned: a value of no field);
+  // `keyword`: also a value for keyword (field-less) searches.
+  void add(FieldId f, std::string_view text, ValueKind kind, bool keyword = false) {
+    const uint32_t idx = static_cast<uint32_t>(values_.size());
+    if (keyword) all_values_.push_back(idx);
+    values_.push_back(FieldValue{text, {}, kNone, f < epoch_.size() ? f : kNoField, kind, false});
+    if (f >= epoch_.size()) return;
+    if (epoch_[f] != epoch_now_) {
+      epoch_[f] = epoch_now_;
+      head_[f] = idx;
+    } else {
+      values_[tail_[f]].next = idx;
+    }
+    tail_[f] = idx;
   }
+  // Records a leaf value for keyword (field-less) searches only.
+  void add_keyword_value(std::string_view text, ValueKind kind) { add(kNoField, text, kind, true); }
   // Marks the value just added with add() as a keyword-search value too.
   void mark_last_keyword() { all_values_.push_back(static_cast<uint32_t>(values_.size() - 1)); }
 

@@ -1,6 +1,8 @@
 #include "detect/flatten.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -21,7 +23,9 @@ dom::array as_array(dom::element v) {
 }
 }  // namespace
 
-std::string_view Flattener::render(dom::element v, Event& e, ValueKind& kind) {
+// render() and leaf() run for every leaf, and a call costs about as much as their work: they are
+// inlined into their callers.
+[[gnu::always_inline]] inline std::string_view Flattener::render(dom::element v, Event& e, ValueKind& kind) {
   switch (v.type()) {
     case dom::element_type::STRING:
       kind = ValueKind::string;
@@ -53,18 +57,12 @@ std::string_view Flattener::render(dom::element v, Event& e, ValueKind& kind) {
   }
 }
 
-void Flattener::leaf(std::string_view name, dom::element v, Event& e) {
-  FieldId f = fields_.find(name);
-  bool keyword = keywords_ && !full_walk_;
-  if (f == kNoField && !keyword) return;
+[[gnu::always_inline]] inline void Flattener::leaf(FieldId f, dom::element v, Event& e) {
+  if (f == kNoField && !keyword_leaves_) return;
   ValueKind kind;
   std::string_view text = render(v, e, kind);
-  if (f != kNoField) {
-    e.add(f, text, kind);
-    if (keyword && kind != ValueKind::null) e.mark_last_keyword();
-  } else if (kind != ValueKind::null) {
-    e.add_keyword_value(text, kind);
-  }
+  const bool keyword = keyword_leaves_ && kind != ValueKind::null;  // a null is no keyword value
+  if (f != kNoField || keyword) e.add(f, text, kind, keyword);
 }
 
 void Flattener::walk(dom::element v, Event& e, int depth) {
@@ -84,52 +82,80 @@ void Flattener::walk(dom::element v, Event& e, int depth) {
       for (dom::element child : as_array(v)) walk(child, e, depth + 1);
       break;
     default:
-      leaf(path_, v, e);
+      leaf(fields_.find(path_), v, e);
   }
 }
 
-// A value under EventData/UserData/System, known by the name in `name_`. Nested elements and
-// attributes extend the name with "_Key" and truncate it again (no allocation per event).
-void Flattener::windows_named(dom::element v, Event& e, int depth) {
-  if (depth > 64) return;
-  if (v.type() == dom::element_type::OBJECT) {
-    const size_t base = name_.size();
-    auto nested = [&](std::string_view key, dom::element child) {
-      name_.push_back('_');
-      name_.append(key);
-      windows_named(child, e, depth + 1);
-      name_.resize(base);
-    };
-    for (auto [k, child] : as_object(v)) {
-      if (k == "#text") {
-        windows_named(child, e, depth + 1);
-      } else if (k == "#attributes") {
-        if (child.type() != dom::element_type::OBJECT) continue;
-        for (auto [ak, av] : as_object(child)) nested(ak, av);
-      } else {
-        nested(k, child);
-      }
-    }
-    return;
-  }
-  if (v.type() == dom::element_type::ARRAY) {
-    for (dom::element c : as_array(v)) windows_named(c, e, depth + 1);
-    return;
-  }
-  if (name_.find(' ') != std::string::npos) {
+// A scalar under EventData/UserData/System named `name`.
+void Flattener::windows_leaf(std::string_view name, dom::element v, Event& e) {
+  bool spaced;
+  const uint64_t h = FieldRegistry::hash(name, spaced);
+  FieldId f = kNoField;
+  if (spaced) [[unlikely]] {
     // The specification names fields "as they appear in the log source, with spaces stripped".
     stripped_.clear();
-    for (char c : name_)
+    for (char c : name)
       if (c != ' ') stripped_.push_back(c);
-    if (fields_.find(stripped_) != kNoField) {
-      leaf(stripped_, v, e);
-      return;
+    f = fields_.find(stripped_);
+  }
+  if (f == kNoField) f = fields_.find(name, h);
+  leaf(f, v, e);
+}
+
+// An element or array under EventData/UserData/System named `name`. Nested elements and
+// attributes are named "Name_Key", built in place in name_ after their parent's name.
+void Flattener::windows_nested(std::string_view name, dom::element v, Event& e, int depth) {
+  if (depth >= 64) return;  // its children would be deeper than 64
+  // Children's names are built after this one in name_, which may reallocate: so `name` is not
+  // used past this point, only name_'s first `base` bytes.
+  const size_t base = name.size();
+  if (name.data() != name_.data()) {  // not already there (a parent built it)
+    if (base > name_.size()) name_.resize(base);
+    std::memcpy(name_.data(), name.data(), base);
+  }
+  auto named = [&](std::string_view child_name, dom::element child) {
+    if (child.is_object() || child.is_array()) {
+      windows_nested(child_name, child, e, depth + 1);
+    } else {
+      windows_leaf(child_name, child, e);
+    }
+  };
+  auto nested = [&](std::string_view key, dom::element child) {
+    const size_t size = base + 1 + key.size();
+    if (size > name_.size()) name_.resize(std::max(size, 2 * name_.size()));
+    name_[base] = '_';
+    std::memcpy(name_.data() + base + 1, key.data(), key.size());
+    named({name_.data(), size}, child);
+  };
+  if (v.is_array()) {
+    for (dom::element c : as_array(v)) named({name_.data(), base}, c);
+    return;
+  }
+  for (auto [k, child] : as_object(v)) {
+    if (k.starts_with('#') && k == "#text") {
+      named({name_.data(), base}, child);
+    } else if (k.starts_with('#') && k == "#attributes") {
+      if (child.type() != dom::element_type::OBJECT) continue;
+      for (auto [ak, av] : as_object(child)) nested(ak, av);
+    } else {
+      nested(k, child);
     }
   }
-  leaf(name_, v, e);
 }
 
 void Flattener::windows(dom::object ev, Event& e) {
+  // The values directly under a section, most leaves of an event: named by their own key, which
+  // is not copied unless it has children.
+  auto values = [&](dom::object section) {
+    for (auto [k, v] : section) {
+      if (k.starts_with('#') && k == "#attributes") continue;
+      if (v.is_object() || v.is_array()) {
+        windows_nested(k, v, e, 0);
+      } else {
+        windows_leaf(k, v, e);
+      }
+    }
+  };
   for (auto [section, body] : ev) {
     if (body.type() != dom::element_type::OBJECT) continue;
     dom::object obj = as_object(body);
@@ -137,19 +163,10 @@ void Flattener::windows(dom::object ev, Event& e) {
       // UserData wraps its values in one element named after the event: go one level down.
       for (auto [wrapper, inner] : obj) {
         (void)wrapper;
-        if (inner.type() != dom::element_type::OBJECT) continue;
-        for (auto [k, v] : as_object(inner)) {
-          if (k == "#attributes") continue;
-          name_.assign(k);
-          windows_named(v, e, 0);
-        }
+        if (inner.type() == dom::element_type::OBJECT) values(as_object(inner));
       }
     } else {
-      for (auto [k, v] : obj) {
-        if (k == "#attributes") continue;
-        name_.assign(k);
-        windows_named(v, e, 0);
-      }
+      values(obj);
     }
   }
 }
@@ -169,10 +186,11 @@ Result<void> Flattener::flatten(std::string_view json, Event& e) {
     if (evo["System"].get(sys) == simdjson::SUCCESS) {
       windows(evo, e);
       if (full_paths_) {
+        // The leaves again by their full paths; they are already keyword values.
         path_.clear();
-        full_walk_ = true;
+        keyword_leaves_ = false;
         walk(root, e, 0);
-        full_walk_ = false;
+        keyword_leaves_ = keywords_;
       }
       return {};
     }

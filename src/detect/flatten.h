@@ -23,7 +23,7 @@ class Flattener {
   // `fields` must outlive the flattener; `keywords`: also record every leaf for keyword search;
   // `full_paths`: also look Windows leaves up by their full dotted path.
   Flattener(const FieldRegistry& fields, bool keywords, bool full_paths)
-      : fields_(fields), keywords_(keywords), full_paths_(full_paths) {}
+      : fields_(fields), keywords_(keywords), full_paths_(full_paths), keyword_leaves_(keywords) {}
 
   // Parses `json` (with simdjson padding readable after it) and fills `event`.
   // Returns an error message on invalid JSON or a record that is not an object.
@@ -32,10 +32,12 @@ class Flattener {
   simdjson::dom::parser& parser() noexcept { return parser_; }
 
  private:
-  void leaf(std::string_view name, simdjson::dom::element v, Event& e);
+  // Adds the leaf `v` as field `f` (kNoField: a keyword value only, if keyword_leaves_).
+  void leaf(FieldId f, simdjson::dom::element v, Event& e);
   void walk(simdjson::dom::element v, Event& e, int depth);
   void windows(simdjson::dom::object ev, Event& e);
-  void windows_named(simdjson::dom::element v, Event& e, int depth);
+  void windows_leaf(std::string_view name, simdjson::dom::element v, Event& e);
+  void windows_nested(std::string_view name, simdjson::dom::element v, Event& e, int depth);
   std::string_view render(simdjson::dom::element v, Event& e, ValueKind& kind);
 
   const FieldRegistry& fields_;
@@ -43,9 +45,9 @@ class Flattener {
   bool full_paths_;
   simdjson::dom::parser parser_;
   std::string path_;
-  std::string name_;      // the Windows field name being built
-  std::string stripped_;  // name_ without spaces
-  bool full_walk_ = false;
+  std::string name_;      // nested Windows field names are built in here; only grows
+  std::string stripped_;  // a Windows field name without spaces
+  bool keyword_leaves_;   // leaves become keyword values: keywords_, except in the full-path walk
 };
 
 // The text of the first of `fields` the event has with a non-null value (correlation group-by

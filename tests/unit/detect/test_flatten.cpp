@@ -134,6 +134,40 @@ TEST(Flatten, NamesWithSpacesAreStrippedWhenARuleUsesTheStrippedName) {
   EXPECT_EQ(spaced.values("SAM User Account"), V{"bob"});
 }
 
+// Nested elements and attributes are named Parent_Key; a space anywhere in the built name strips
+// them all when a rule uses the stripped name, else the name is looked up as it is.
+TEST(Flatten, NamesWithSpacesInNestedElements) {
+  const char* json = R"({"Event":{"System":{"EventID":1},"EventData":{
+    "Data Item":{"#attributes":{"Sub Name":"v","Plain":"p"},"#text":"t"},"Outer":{"#attributes":{"Has Space":"w"}}}}})";
+  Flat stripped({"DataItem", "DataItem_SubName", "DataItem_Plain", "Outer_HasSpace"});
+  ASSERT_TRUE(stripped.run(json, true).ok());
+  EXPECT_EQ(stripped.values("DataItem"), V{"t"});
+  EXPECT_EQ(stripped.values("DataItem_SubName"), V{"v"});
+  EXPECT_EQ(stripped.values("DataItem_Plain"), V{"p"});
+  EXPECT_EQ(stripped.values("Outer_HasSpace"), V{"w"});
+  EXPECT_EQ(stripped.keyword_texts(), (V{"1", "v", "p", "t", "w"}));
+  Flat spaced({"Data Item_Sub Name", "Outer_Has Space"});
+  ASSERT_TRUE(spaced.run(json).ok());
+  EXPECT_EQ(spaced.values("Data Item_Sub Name"), V{"v"});
+  EXPECT_EQ(spaced.values("Outer_Has Space"), V{"w"});
+}
+
+// Windows values nested deeper than 64 levels are dropped (the same limit as generic JSON).
+TEST(Flatten, WindowsNestingLimit) {
+  auto nested = [](int levels) {
+    std::string json = R"({"Event":{"System":{"EventID":1},"EventData":{"A":)";
+    for (int i = 1; i < levels; ++i) json += R"({"k":)";
+    json += R"("deep")";
+    for (int i = 0; i < levels + 2; ++i) json += "}";
+    return json;
+  };
+  Flat f({"A"});
+  ASSERT_TRUE(f.run(nested(65), true).ok());  // "deep" at depth 64 under A
+  EXPECT_EQ(f.keyword_texts(), (V{"1", "deep"}));
+  ASSERT_TRUE(f.run(nested(66), true).ok());
+  EXPECT_EQ(f.keyword_texts(), V{"1"});
+}
+
 TEST(Flatten, GenericNestedJsonDottedPaths) {
   Flat f({"a.b.c", "a.x", "top", "flag", "ratio", "nothing", "big"});
   const char* json = R"({"a":{"b":{"c":"deep"},"x":-3},"top":"t","flag":true,"ratio":1.5,"nothing":null,
