@@ -733,7 +733,7 @@ class Compiler {
  public:
   // Builds everything from parsed documents.
   void build(std::vector<Rule>& rules, std::vector<Filter>& filters, std::vector<CorrelationRule>& corrs,
-             const LogSourceMap& map, bool use_prefilter);
+             const LogSourceMap& map, bool use_prefilter, size_t split_literals);
 };
 
 namespace {
@@ -776,7 +776,7 @@ bool rule_referenced(const Rule& r, const std::string& ref) {
 }  // namespace
 
 void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std::vector<CorrelationRule>& corrs,
-                     const LogSourceMap& map, bool use_prefilter) {
+                     const LogSourceMap& map, bool use_prefilter, size_t split_literals) {
   // Filters: (rule condition) and (filter condition), as pySigma applies them.
   for (size_t fi = 0; fi < filters.size(); ++fi) {
     const Filter& f = filters[fi];
@@ -939,19 +939,31 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
   for (const auto& p : pending) by_variant[rs_.compiled_[p.compiled].variant].push_back(&p);
   for (auto& [vi, list] : by_variant) {
     Prefilter pf;
-    pf.field.assign(rs_.fields_.size(), 0);
-    std::unordered_map<std::string, uint32_t> field_ids, keyword_ids;
-    std::vector<std::string> field_lits, keyword_lits;
+    pf.field.assign(rs_.fields_.size(), Prefilter::unbound);
+    // The main field: the one most literals are bound to, kept apart when the set is large.
+    FieldId main = kNoField;
+    {
+      std::map<FieldId, std::set<std::string>> by_field;
+      size_t total = 0;
+      for (const Pending* p : list)
+        for (const auto& c : p->clauses)
+          for (const auto& a : c)
+            if (a.field != kAnyField) total += by_field[a.field].insert(a.lit).second;
+      for (const auto& [f, lits] : by_field)
+        if (total >= split_literals && (main == kNoField || lits.size() > by_field[main].size()))
+          main = f;
+    }
+    std::unordered_map<std::string, uint32_t> ids[3];
+    std::vector<std::string> lits[3];
+    PrefilterSet* sets[3] = {&pf.main, &pf.fields, &pf.keywords};
     for (const Pending* p : list) {
       for (uint32_t ci = 0; ci < p->clauses.size(); ++ci)
         for (const auto& a : p->clauses[ci]) {
-          const bool keyword = a.field == kAnyField;
-          PrefilterSet& ps = keyword ? pf.keywords : pf.fields;
-          auto& ids = keyword ? keyword_ids : field_ids;
-          auto& lits = keyword ? keyword_lits : field_lits;
-          auto [it, fresh] = ids.emplace(a.lit, static_cast<uint32_t>(lits.size()));
+          const size_t k = a.field == kAnyField ? 2 : a.field == main ? 0 : 1;
+          PrefilterSet& ps = *sets[k];
+          auto [it, fresh] = ids[k].emplace(a.lit, static_cast<uint32_t>(lits[k].size()));
           if (fresh) {
-            lits.push_back(a.lit);
+            lits[k].push_back(a.lit);
             ps.targets.emplace_back();
             ps.literal_len.push_back(static_cast<uint32_t>(a.lit.size()));
           }
@@ -960,15 +972,15 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
           auto same = std::find_if(tg.begin(), tg.end(), [&](const PrefilterTarget& x) { return x.field == t.field && x.rule == t.rule; });
           if (same == tg.end()) tg.push_back(t);
           else same->clauses |= t.clauses;  // one literal in several clauses of a rule
-          if (!keyword) pf.field[a.field] = 1;
+          if (k != 2) pf.field[a.field] = k == 0 ? Prefilter::main_field : Prefilter::other;
         }
     }
-    st_.literals += field_lits.size() + keyword_lits.size();
+    st_.literals += lits[0].size() + lits[1].size() + lits[2].size();
     std::string failure;
-    for (auto [lits, ps] : {std::pair{&field_lits, &pf.fields}, std::pair{&keyword_lits, &pf.keywords}}) {
-      if (lits->empty()) continue;
-      auto set = cached_set(*lits);
-      if (set.ok()) ps->set = *set;
+    for (size_t k = 0; k < 3; ++k) {
+      if (lits[k].empty()) continue;
+      auto set = cached_set(lits[k]);
+      if (set.ok()) sets[k]->set = *set;
       else failure = set.error().message;
     }
     if (!failure.empty()) {
@@ -979,6 +991,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       }
       continue;
     }
+    if (pf.main.set && pf.fields.set) ++st_.split_prefilters;
     rs_.variants_[vi].prefilter = static_cast<int32_t>(rs_.prefilters_.size());
     rs_.prefilters_.push_back(std::move(pf));
   }
@@ -1207,7 +1220,7 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
       d.warning(r.file, r.pos.line, r.pos.col, "duplicate-id", fmt::format("rule id {} is also used by {}", r.id, it->second->file));
   }
   Compiler c(*rs, d, st, ph);
-  c.build(rules, filters, corrs, map, opt.use_prefilter);
+  c.build(rules, filters, corrs, map, opt.use_prefilter, opt.prefilter_split_literals);
   for (const auto& diag : d.items())
     if (diag.severity == Severity::error) ++st.rejected_by_code[diag.code];
   return rs;

@@ -12,7 +12,7 @@ namespace lachan::sigma {
 MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
   // One scratch serves every database once prepared for each of them.
   for (const auto& pf : rs.prefilters_)
-    for (const PrefilterSet* ps : {&pf.fields, &pf.keywords}) {
+    for (const PrefilterSet* ps : {&pf.main, &pf.fields, &pf.keywords}) {
       if (!ps->set) continue;
       auto r = ps->set->prepare(scratch_);
       (void)r.ok();  // allocation failure leaves scratch null; scan() then reports failure
@@ -33,6 +33,7 @@ struct ScanCtx {
   const uint32_t* seg_start;  // the buffer's values: where each starts, and its field
   const FieldId* seg_field;
   size_t segs;
+  uint32_t base;  // where the scanned range starts in the buffer
   const std::vector<uint32_t>* literal_len;
   const std::vector<std::vector<PrefilterTarget>>* targets;
   const std::vector<CompiledRule>* compiled;
@@ -46,7 +47,7 @@ constexpr uint32_t kCandidate = 1u << 31;  // in clauses_seen: already a candida
 
 int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* p) {
   auto* c = static_cast<ScanCtx*>(p);
-  uint32_t start = static_cast<uint32_t>(to) - (*c->literal_len)[id];
+  uint32_t start = c->base + static_cast<uint32_t>(to) - (*c->literal_len)[id];
   const uint32_t* it = std::upper_bound(c->seg_start, c->seg_start + c->segs, start);
   FieldId f = c->seg_field[it - c->seg_start - 1];
   for (const PrefilterTarget& t : (*c->targets)[id]) {
@@ -363,27 +364,28 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
       pos += v.text.size();
       out[pos++] = '\0';
     };
-    const uint8_t* bound_fields = pf.field.data();
-    const size_t bound_count = pf.field.size();
-    auto bound = [&](const FieldValue& v) { return v.field < bound_count && bound_fields[v.field]; };  // kNoField is never bound
-    for (uint32_t i = 0; i < n; ++i) {
-      const FieldValue& v = e.value(i);
-      if (!v.text.empty() && bound(v)) add(v);
-    }
-    const size_t bound_end = pos;
-    if (pf.keywords.set)
+    const uint8_t* scan_of = pf.field.data();
+    const size_t scan_count = pf.field.size();
+    auto scan_kind = [&](const FieldValue& v) { return v.field < scan_count ? scan_of[v.field] : uint8_t{Prefilter::unbound}; };  // kNoField: unbound
+    // The buffer: the main field's values, then the other bound fields', then (for keywords) the rest.
+    size_t ends[3] = {0, 0, 0};
+    for (uint8_t kind : {uint8_t{Prefilter::main_field}, uint8_t{Prefilter::other}, uint8_t{Prefilter::unbound}}) {
+      if (kind == Prefilter::unbound && !pf.keywords.set) break;
       for (uint32_t i = 0; i < n; ++i) {
         const FieldValue& v = e.value(i);
-        if (!v.text.empty() && !bound(v)) add(v);
+        if (!v.text.empty() && scan_kind(v) == kind) add(v);
       }
-    auto scan = [&](const PrefilterSet& ps, size_t len) {
-      if (!ps.set || len == 0) return;
-      ScanCtx sc{seg_start, seg_field, segs, &ps.literal_len, &ps.targets, &compiled_, &c.cand_stamp_, &c.clauses_seen_, &c.candidates_, c.stamp_};
-      ps.set->scan(out, len, c.scratch_, &on_literal, &sc);
+      ends[2 - kind] = pos;
+    }
+    auto scan = [&](const PrefilterSet& ps, size_t from, size_t to) {
+      if (!ps.set || to <= from) return;
+      ScanCtx sc{seg_start, seg_field, segs, static_cast<uint32_t>(from), &ps.literal_len, &ps.targets, &compiled_, &c.cand_stamp_, &c.clauses_seen_, &c.candidates_, c.stamp_};
+      ps.set->scan(out + from, to - from, c.scratch_, &on_literal, &sc);
     };
-    // The whole buffer first: the scan of its first part pads (overwrites) what follows it.
-    scan(pf.keywords, pos);
-    scan(pf.fields, bound_end);
+    // Scans pad (overwrite) what follows their range: the later parts of the buffer first.
+    scan(pf.keywords, 0, pos);
+    scan(pf.fields, ends[0], ends[1]);
+    scan(pf.main, 0, ends[0]);
   }
   // Candidates of inactive variants are dropped; rules evaluated in rule order.
   size_t keep = 0;

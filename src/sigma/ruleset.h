@@ -116,11 +116,15 @@ struct PrefilterSet {
 // The prefilter of one variant. Field-bound literals are scanned over the values of the fields
 // they are bound to only; keyword literals (found in any value) have a set of their own, scanned
 // over every value, so that one keyword rule does not make the large field-bound set scan the
-// whole event.
+// whole event. A variant with thousands of literals, most of them bound to one field
+// (process_creation: CommandLine), keeps that field's literals apart: Vectorscan's cost per
+// byte grows with the set, and the large set then reads only that field.
 struct Prefilter {
-  PrefilterSet fields;
+  enum Scan : uint8_t { unbound = 0, other = 1, main_field = 2 };
+  PrefilterSet main;      // literals bound to the main field (empty set when not split)
+  PrefilterSet fields;    // the other field-bound literals
   PrefilterSet keywords;
-  std::vector<uint8_t> field;  // by FieldId: values of this field are scanned with `fields`
+  std::vector<uint8_t> field;  // by FieldId: a Scan
 };
 
 struct CompiledVariant {
@@ -148,6 +152,7 @@ struct LoadStats {
   size_t compiled_instances = 0;   // rule x variant
   size_t prefiltered_instances = 0;
   size_t literals = 0;
+  size_t split_prefilters = 0;  // variants whose main field's literals have a set of their own
   std::map<std::string, size_t> rejected_by_code;
 };
 
@@ -159,6 +164,8 @@ struct RulesetOptions {
   std::vector<std::string> mapping_paths;  // log-source mappings; empty = none (all rules unrestricted)
   std::string placeholders_path;           // for `expand`; empty = none
   bool use_prefilter = true;
+  // A variant's field-bound literals are split in two sets (see Prefilter) from this many on.
+  size_t prefilter_split_literals = 2000;
 };
 
 class MatchContext;
