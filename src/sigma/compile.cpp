@@ -940,26 +940,27 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
   for (auto& [vi, list] : by_variant) {
     Prefilter pf;
     pf.field.assign(rs_.fields_.size(), Prefilter::unbound);
-    // The main field: the one most literals are bound to, kept apart when the set is large.
+    // The main field: the one most distinct literals are bound to, kept apart when the set is large.
     FieldId main = kNoField;
     {
-      std::map<FieldId, std::set<std::string>> by_field;
-      size_t total = 0;
+      std::set<std::pair<FieldId, std::string_view>> distinct;
+      std::map<FieldId, size_t> per_field;
       for (const Pending* p : list)
         for (const auto& c : p->clauses)
           for (const auto& a : c)
-            if (a.field != kAnyField) total += by_field[a.field].insert(a.lit).second;
-      for (const auto& [f, lits] : by_field)
-        if (total >= split_literals && (main == kNoField || lits.size() > by_field[main].size()))
-          main = f;
+            if (a.field != kAnyField && distinct.emplace(a.field, a.lit).second) ++per_field[a.field];
+      if (distinct.size() >= split_literals)
+        for (const auto& [f, count] : per_field)
+          if (main == kNoField || count > per_field[main]) main = f;
     }
+    // Indexed by Prefilter::Scan: keyword literals, other field-bound ones, the main field's.
     std::unordered_map<std::string, uint32_t> ids[3];
     std::vector<std::string> lits[3];
-    PrefilterSet* sets[3] = {&pf.main, &pf.fields, &pf.keywords};
+    PrefilterSet* sets[3] = {&pf.keywords, &pf.fields, &pf.main};
     for (const Pending* p : list) {
       for (uint32_t ci = 0; ci < p->clauses.size(); ++ci)
         for (const auto& a : p->clauses[ci]) {
-          const size_t k = a.field == kAnyField ? 2 : a.field == main ? 0 : 1;
+          const uint8_t k = a.field == kAnyField ? Prefilter::unbound : a.field == main ? Prefilter::main_field : Prefilter::other;
           PrefilterSet& ps = *sets[k];
           auto [it, fresh] = ids[k].emplace(a.lit, static_cast<uint32_t>(lits[k].size()));
           if (fresh) {
@@ -972,7 +973,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
           auto same = std::find_if(tg.begin(), tg.end(), [&](const PrefilterTarget& x) { return x.field == t.field && x.rule == t.rule; });
           if (same == tg.end()) tg.push_back(t);
           else same->clauses |= t.clauses;  // one literal in several clauses of a rule
-          if (k != 2) pf.field[a.field] = k == 0 ? Prefilter::main_field : Prefilter::other;
+          if (k != Prefilter::unbound) pf.field[a.field] = k;
         }
     }
     st_.literals += lits[0].size() + lits[1].size() + lits[2].size();

@@ -80,8 +80,7 @@ bool compare(double a, ValueMatcher::Cmp op, double b) {
 
 bool contains_any(std::string_view text, const std::vector<std::string>& lits) {
   for (const auto& l : lits) {
-    if (l.size() == 1 ? std::memchr(text.data(), l[0], text.size()) != nullptr : text.find(l) != std::string_view::npos)
-      return true;
+    if (text.find(l) != std::string_view::npos) return true;
   }
   return false;
 }
@@ -338,9 +337,9 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
   if (c.active_.empty()) return;
   c.candidates_.clear();
 
-  // Prefilter: for each active variant, its field-bound literals over the values of their
-  // fields, and its keyword literals (if any) over every value. The buffer holds the bound
-  // fields' values first, so both scans share it.
+  // Prefilter: for each active variant, one buffer of values scanned by ranges (see Prefilter):
+  // the main field's literals over its values, the other field-bound literals over their
+  // fields' values, keyword literals (if any) over every value.
   const size_t n = e.value_count();
   size_t total = 0;
   for (uint32_t i = 0; i < n; ++i) total += e.value(i).text.size() + 1;
@@ -367,7 +366,8 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
     const uint8_t* scan_of = pf.field.data();
     const size_t scan_count = pf.field.size();
     auto scan_kind = [&](const FieldValue& v) { return v.field < scan_count ? scan_of[v.field] : uint8_t{Prefilter::unbound}; };  // kNoField: unbound
-    // The buffer: the main field's values, then the other bound fields', then (for keywords) the rest.
+    // The buffer: the main field's values, then the other bound fields', then (for keywords) the
+    // rest. ends[kind]: where that kind's values end.
     size_t ends[3] = {0, 0, 0};
     for (uint8_t kind : {uint8_t{Prefilter::main_field}, uint8_t{Prefilter::other}, uint8_t{Prefilter::unbound}}) {
       if (kind == Prefilter::unbound && !pf.keywords.set) break;
@@ -375,7 +375,7 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
         const FieldValue& v = e.value(i);
         if (!v.text.empty() && scan_kind(v) == kind) add(v);
       }
-      ends[2 - kind] = pos;
+      ends[kind] = pos;
     }
     auto scan = [&](const PrefilterSet& ps, size_t from, size_t to) {
       if (!ps.set || to <= from) return;
@@ -384,8 +384,8 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
     };
     // Scans pad (overwrite) what follows their range: the later parts of the buffer first.
     scan(pf.keywords, 0, pos);
-    scan(pf.fields, ends[0], ends[1]);
-    scan(pf.main, 0, ends[0]);
+    scan(pf.fields, ends[Prefilter::main_field], ends[Prefilter::other]);
+    scan(pf.main, 0, ends[Prefilter::main_field]);
   }
   // Candidates of inactive variants are dropped; rules evaluated in rule order.
   size_t keep = 0;

@@ -195,6 +195,22 @@ struct Side {
   }
 };
 
+struct Case {
+  std::string json;
+  std::vector<std::string> want;  // titles of the rules that fire
+};
+
+// Each case gives the titles it wants with the prefilter on and off.
+void expect_cases(Side& on, Side& off, const std::vector<Case>& cases) {
+  for (const auto& c : cases) {
+    std::string json = c.json;
+    size_t len = json.size();
+    json.append(64, ' ');
+    EXPECT_EQ(on.match(json, len), c.want) << c.json;
+    EXPECT_EQ(off.match(json, len), c.want) << c.json;
+  }
+}
+
 }  // namespace
 
 // Seeds 4 and 5 split each variant's field-bound literals (the main field's apart, as a large
@@ -247,10 +263,6 @@ TEST(Prefilter, RequiredAtomsAndAlternatives) {
                     json_quote(image) + R"(,"CommandLine":)" + json_quote(cmd) + "}}}";
     return j;
   };
-  struct Case {
-    std::string json;
-    std::vector<std::string> want;
-  };
   std::vector<Case> cases = {
       {ev("C:\\x\\wsass.exe", "wsass.exe C:\\w\\WerFaultSecure.exe\" 1234"), {"wsass"}},
       {ev("C:\\x\\a.exe", "a.exe werfaultsecure.exe x"), {}},
@@ -261,13 +273,7 @@ TEST(Prefilter, RequiredAtomsAndAlternatives) {
       {ev("C:\\t\\EDRFreeze.dll", "x"), {}},
       {ev("C:\\t\\edr-freeze\\run.exe", "whoami"), {"alternatives", "freeze"}},
   };
-  for (const auto& c : cases) {
-    std::string json = c.json;
-    size_t len = json.size();
-    json.append(64, ' ');
-    EXPECT_EQ(on.match(json, len), c.want) << c.json;
-    EXPECT_EQ(off.match(json, len), c.want) << c.json;
-  }
+  expect_cases(on, off, cases);
 }
 
 // Rules are candidates only when every clause of their necessary condition has a literal in the
@@ -296,10 +302,6 @@ TEST(Prefilter, ClausesKeywordsGuardsAndNonAsciiCase) {
            json_quote(image) + R"(,"CommandLine":)" + json_quote(cmd) + R"(,"Company":)" + json_quote(company) +
            R"(,"Other":)" + json_quote(extra) + "}}}";
   };
-  struct Case {
-    std::string json;
-    std::vector<std::string> want;
-  };
   std::vector<Case> cases = {
       {ev("C:\\x\\csi.exe", "csi", "Microsoft Corporation", ""), {"csi"}},
       {ev("C:\\x\\CSI.EXE", "csi", "microsoft corporation", ""), {"csi"}},
@@ -315,11 +317,5 @@ TEST(Prefilter, ClausesKeywordsGuardsAndNonAsciiCase) {
       {ev("C:\\x\\a.exe", "echo привет", "c", ""), {"privet"}},
       {ev("C:\\x\\a.exe", "echo hello", "c", "привет"), {}},
   };
-  for (const auto& c : cases) {
-    std::string json = c.json;
-    size_t len = json.size();
-    json.append(64, ' ');
-    EXPECT_EQ(on.match(json, len), c.want) << c.json;
-    EXPECT_EQ(off.match(json, len), c.want) << c.json;
-  }
+  expect_cases(on, off, cases);
 }
