@@ -175,10 +175,6 @@ class Event {
     }
     tail_[f] = idx;
   }
-  // Records a leaf value for keyword (field-less) searches only.
-  void add_keyword_value(std::string_view text, ValueKind kind) { add(kNoField, text, kind, true); }
-  // Marks the value just added with add() as a keyword-search value too.
-  void mark_last_keyword() { all_values_.push_back(static_cast<uint32_t>(values_.size() - 1)); }
 
   bool has(FieldId f) const noexcept { return f < epoch_.size() && epoch_[f] == epoch_now_; }
   uint32_t first(FieldId f) const noexcept { return has(f) ? head_[f] : kNone; }
