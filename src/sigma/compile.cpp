@@ -967,6 +967,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
             lits[k].push_back(a.lit);
             ps.targets.emplace_back();
             ps.literal_len.push_back(static_cast<uint32_t>(a.lit.size()));
+            if (ps.min_len == 0 || a.lit.size() < ps.min_len) ps.min_len = static_cast<uint32_t>(a.lit.size());
           }
           auto& tg = ps.targets[it->second];
           PrefilterTarget t{a.field, p->compiled, uint32_t{1} << ci};
@@ -993,6 +994,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       continue;
     }
     if (pf.main.set && pf.fields.set) ++st_.split_prefilters;
+    if (pf.keywords.set) rs_.keyword_min_len_ = std::min(rs_.keyword_min_len_, pf.keywords.min_len);
     rs_.variants_[vi].prefilter = static_cast<int32_t>(rs_.prefilters_.size());
     rs_.prefilters_.push_back(std::move(pf));
   }
@@ -1013,26 +1015,46 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     while (tests < v.when.size() && tests < 2 && is_value_test(v.when[tests])) ++tests;
     if (tests == 2 && v.when[1].field == v.when[0].field) tests = 1;
     if (tests == 0) {
-      rs_.unkeyed_variants_.push_back(vi);
+      FieldId need = kNoField;
+      for (const auto& w : v.when)
+        if (w.exists_test && w.exists_value) {
+          need = w.field;
+          break;
+        }
+      auto g = std::find_if(rs_.unkeyed_.begin(), rs_.unkeyed_.end(), [&](const auto& x) { return x.first == need; });
+      if (g == rs_.unkeyed_.end()) g = rs_.unkeyed_.insert(rs_.unkeyed_.end(), {need, {}});
+      g->second.push_back(vi);
       continue;
     }
     v.key_tests = static_cast<uint32_t>(tests);
-    const FieldId f1 = v.when[0].field, f2 = tests == 2 ? v.when[1].field : kNoField;
+    auto slot_of = [&](FieldId f) {
+      for (uint32_t s = 0; s < rs_.key_fields_.size(); ++s)
+        if (rs_.key_fields_[s].field == f) return s;
+      rs_.key_fields_.push_back({f, {}});
+      return static_cast<uint32_t>(rs_.key_fields_.size() - 1);
+    };
+    auto intern = [&](uint32_t slot, const std::string& value) {
+      auto& ids = rs_.key_fields_[slot].ids;
+      return ids.emplace(value, static_cast<uint32_t>(ids.size() + 1)).first->second;
+    };
+    const uint32_t s1 = slot_of(v.when[0].field), s2 = tests == 2 ? slot_of(v.when[1].field) : Ruleset::kNoSlot;
     Ruleset::KeyIndex* ki = nullptr;
     for (auto& k : rs_.key_index_)
-      if (k.field == f1 && k.field2 == f2) ki = &k;
+      if (k.slot == s1 && k.slot2 == s2) ki = &k;
     if (!ki) {
-      rs_.key_index_.push_back({f1, f2, {}});
+      rs_.key_index_.push_back({s1, s2, {}});
       ki = &rs_.key_index_.back();
     }
-    static const std::vector<std::string> kNone{""};
-    std::string key;
-    for (const auto& a : v.when[0].values)
-      for (const auto& b : tests == 2 ? v.when[1].values : kNone) {
-        Ruleset::dispatch_key(key, a, b);
-        auto& list = ki->by_value[key];
+    for (const auto& a : v.when[0].values) {
+      const uint32_t id1 = intern(s1, a);
+      auto add = [&](uint32_t id2) {
+        auto& list = ki->by_key[Ruleset::key_of(id1, id2)];
         if (std::find(list.begin(), list.end(), vi) == list.end()) list.push_back(vi);
-      }
+      };
+      if (tests == 1) add(0);
+      else
+        for (const auto& b : v.when[1].values) add(intern(s2, b));
+    }
   }
 
   rs_.correlations_ = std::move(corrs);

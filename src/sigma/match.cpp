@@ -27,13 +27,21 @@ MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
   rule_stamp_.assign(rs.rules_.size(), 0);
 }
 
+void MatchContext::ScanBuffer::reserve(size_t bytes, size_t values) {
+  pos = segs = 0;
+  if (text.size() < bytes + match::LiteralSet::kScanPadding) text.resize(bytes + match::LiteralSet::kScanPadding);
+  if (seg_start.size() < values) {
+    seg_start.resize(values);
+    seg_field.resize(values);
+  }
+}
+
 namespace {
 
 struct ScanCtx {
-  const uint32_t* seg_start;  // the buffer's values: where each starts, and its field
+  const uint32_t* seg_start;  // the scanned values: where each starts, and its field
   const FieldId* seg_field;
-  size_t segs;
-  uint32_t base;  // where the scanned range starts in the buffer
+  size_t segs;  // 0: every target takes any field, the field is not looked up
   const std::vector<uint32_t>* literal_len;
   const std::vector<std::vector<PrefilterTarget>>* targets;
   const std::vector<CompiledRule>* compiled;
@@ -47,9 +55,12 @@ constexpr uint32_t kCandidate = 1u << 31;  // in clauses_seen: already a candida
 
 int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* p) {
   auto* c = static_cast<ScanCtx*>(p);
-  uint32_t start = c->base + static_cast<uint32_t>(to) - (*c->literal_len)[id];
-  const uint32_t* it = std::upper_bound(c->seg_start, c->seg_start + c->segs, start);
-  FieldId f = c->seg_field[it - c->seg_start - 1];
+  FieldId f = kAnyField;
+  if (c->segs) {
+    uint32_t start = static_cast<uint32_t>(to) - (*c->literal_len)[id];
+    const uint32_t* it = std::upper_bound(c->seg_start, c->seg_start + c->segs, start);
+    f = c->seg_field[it - c->seg_start - 1];
+  }
   for (const PrefilterTarget& t : (*c->targets)[id]) {
     if (t.field != f && t.field != kAnyField) continue;
     uint32_t& seen = (*c->clauses_seen)[t.rule];
@@ -292,25 +303,37 @@ void Ruleset::active_variants(const Event& e, MatchContext& c) const {
     c.variant_stamp_[vi] = c.stamp_;
     c.active_.push_back(vi);
   };
-  auto lookup = [&](const KeyIndex& k) {
-    auto it = k.by_value.find(c.key_buf_);
-    if (it == k.by_value.end()) return;
-    for (uint32_t vi : it->second) check(vi, variants_[vi].key_tests);
-  };
-  for (const auto& k : key_index_) {
-    for (uint32_t i = e.first(k.field); i != Event::kNone; i = e.value(i).next) {
-      if (k.field2 == kNoField) {
-        dispatch_key(c.key_buf_, e.lower(i), {});
-        lookup(k);
-        continue;
-      }
-      for (uint32_t j = e.first(k.field2); j != Event::kNone; j = e.value(j).next) {
-        dispatch_key(c.key_buf_, e.lower(i), e.lower(j));
-        lookup(k);
-      }
+  // The event's key values as ids, once per key field; then each index by id (pairs).
+  c.key_ids_.clear();
+  c.key_begin_.resize(key_fields_.size() + 1);
+  for (size_t s = 0; s < key_fields_.size(); ++s) {
+    c.key_begin_[s] = static_cast<uint32_t>(c.key_ids_.size());
+    const auto& ids = key_fields_[s].ids;
+    for (uint32_t i = e.first(key_fields_[s].field); i != Event::kNone; i = e.value(i).next) {
+      auto it = ids.find(e.lower(i));
+      if (it != ids.end()) c.key_ids_.push_back(it->second);
     }
   }
-  for (uint32_t vi : unkeyed_variants_) check(vi, 0);
+  c.key_begin_[key_fields_.size()] = static_cast<uint32_t>(c.key_ids_.size());
+  const uint32_t* ids = c.key_ids_.data();
+  const uint32_t* begin = c.key_begin_.data();
+  for (const auto& k : key_index_) {
+    for (uint32_t a = begin[k.slot]; a < begin[k.slot + 1]; ++a) {
+      auto lookup = [&](uint32_t id2) {
+        auto it = k.by_key.find(key_of(ids[a], id2));
+        if (it == k.by_key.end()) return;
+        for (uint32_t vi : it->second) check(vi, variants_[vi].key_tests);
+      };
+      if (k.slot2 == kNoSlot) {
+        lookup(0);
+        continue;
+      }
+      for (uint32_t b = begin[k.slot2]; b < begin[k.slot2 + 1]; ++b) lookup(ids[b]);
+    }
+  }
+  for (const auto& [need, list] : unkeyed_)
+    if (need == kNoField || e.has(need))
+      for (uint32_t vi : list) check(vi, 0);
   if (c.active_.empty() && fallback_variant_ != UINT32_MAX) {
     c.variant_stamp_[fallback_variant_] = c.stamp_;
     c.active_.push_back(fallback_variant_);
@@ -337,55 +360,52 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
   if (c.active_.empty()) return;
   c.candidates_.clear();
 
-  // Prefilter: for each active variant, one buffer of values scanned by ranges (see Prefilter):
-  // the main field's literals over its values, the other field-bound literals over their
-  // fields' values, keyword literals (if any) over every value.
+  // Prefilter: for each active variant, its main field's literals over that field's values, the
+  // other field-bound literals over their fields' values, keyword literals (if any) over every
+  // value. Values shorter than a set's shortest literal are left out of its buffer.
   const size_t n = e.value_count();
   size_t total = 0;
   for (uint32_t i = 0; i < n; ++i) total += e.value(i).text.size() + 1;
-  if (c.buffer_.size() < total + match::LiteralSet::kScanPadding) c.buffer_.resize(total + match::LiteralSet::kScanPadding);
-  if (c.seg_start_.size() < n) {
-    c.seg_start_.resize(n);
-    c.seg_field_.resize(n);
-  }
+  bool all_built = false;
+  auto scan = [&](const PrefilterSet& ps, MatchContext::ScanBuffer& b, bool any_field) {
+    if (!ps.set || b.pos == 0) return;
+    ScanCtx sc{b.seg_start.data(), b.seg_field.data(), any_field ? 0 : b.segs, &ps.literal_len, &ps.targets, &compiled_, &c.cand_stamp_, &c.clauses_seen_, &c.candidates_, c.stamp_};
+    ps.set->scan(b.text.data(), b.pos, c.scratch_, &on_literal, &sc);
+  };
   for (uint32_t vi : c.active_) {
     int32_t pi = variants_[vi].prefilter;
     if (pi < 0) continue;
     const Prefilter& pf = prefilters_[static_cast<size_t>(pi)];
-    char* out = c.buffer_.data();
-    uint32_t* seg_start = c.seg_start_.data();
-    FieldId* seg_field = c.seg_field_.data();
-    size_t pos = 0, segs = 0;
-    auto add = [&](const FieldValue& v) {
-      seg_start[segs] = static_cast<uint32_t>(pos);
-      seg_field[segs++] = v.field;
-      std::memcpy(out + pos, v.text.data(), v.text.size());
-      pos += v.text.size();
-      out[pos++] = '\0';
-    };
-    const uint8_t* scan_of = pf.field.data();
-    const size_t scan_count = pf.field.size();
-    auto scan_kind = [&](const FieldValue& v) { return v.field < scan_count ? scan_of[v.field] : uint8_t{Prefilter::unbound}; };  // kNoField: unbound
-    // The buffer: the main field's values, then the other bound fields', then (for keywords) the
-    // rest. ends[kind]: where that kind's values end.
-    size_t ends[3] = {0, 0, 0};
-    for (uint8_t kind : {uint8_t{Prefilter::main_field}, uint8_t{Prefilter::other}, uint8_t{Prefilter::unbound}}) {
-      if (kind == Prefilter::unbound && !pf.keywords.set) break;
+    if (pf.main.set || pf.fields.set) {
+      c.main_buf_.reserve(total, n);
+      c.other_buf_.reserve(total, n);
+      const uint8_t* scan_of = pf.field.data();
+      const size_t scan_count = pf.field.size();
+      const size_t main_min = pf.main.min_len, other_min = pf.fields.min_len;
       for (uint32_t i = 0; i < n; ++i) {
         const FieldValue& v = e.value(i);
-        if (!v.text.empty() && scan_kind(v) == kind) add(v);
+        if (v.field >= scan_count) continue;  // kNoField: a keyword value only
+        const uint8_t kind = scan_of[v.field];
+        if (kind == Prefilter::main_field) {
+          if (v.text.size() >= main_min) c.main_buf_.add(v);
+        } else if (kind == Prefilter::other && v.text.size() >= other_min) {
+          c.other_buf_.add(v);
+        }
       }
-      ends[kind] = pos;
+      scan(pf.fields, c.other_buf_, false);
+      scan(pf.main, c.main_buf_, false);
     }
-    auto scan = [&](const PrefilterSet& ps, size_t from, size_t to) {
-      if (!ps.set || to <= from) return;
-      ScanCtx sc{seg_start, seg_field, segs, static_cast<uint32_t>(from), &ps.literal_len, &ps.targets, &compiled_, &c.cand_stamp_, &c.clauses_seen_, &c.candidates_, c.stamp_};
-      ps.set->scan(out + from, to - from, c.scratch_, &on_literal, &sc);
-    };
-    // Scans pad (overwrite) what follows their range: the later parts of the buffer first.
-    scan(pf.keywords, 0, pos);
-    scan(pf.fields, ends[Prefilter::main_field], ends[Prefilter::other]);
-    scan(pf.main, 0, ends[Prefilter::main_field]);
+    if (pf.keywords.set) {
+      if (!all_built) {
+        all_built = true;
+        c.all_buf_.reserve(total, n);
+        for (uint32_t i = 0; i < n; ++i) {
+          const FieldValue& v = e.value(i);
+          if (v.text.size() >= keyword_min_len_) c.all_buf_.add(v);
+        }
+      }
+      scan(pf.keywords, c.all_buf_, true);  // keyword targets take any field
+    }
   }
   // Candidates of inactive variants are dropped; rules evaluated in rule order.
   size_t keep = 0;

@@ -6,6 +6,7 @@
 
 #include <re2/re2.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +111,7 @@ struct PrefilterTarget {
 struct PrefilterSet {
   std::shared_ptr<const match::LiteralSet> set;  // null when there is no literal
   std::vector<uint32_t> literal_len;
+  uint32_t min_len = 0;  // the shortest literal: shorter values cannot hold one and are not scanned
   std::vector<std::vector<PrefilterTarget>> targets;  // by literal
 };
 
@@ -208,26 +210,30 @@ class Ruleset {
   bool needs_keywords_ = false;
   bool has_event_paths_ = false;
 
-  // Variant dispatch: key fields (a variant's first two value tests, e.g. Channel and EventID)
-  // -> their lowercased values (dispatch_key) -> variants; plus variants without a key.
-  struct KeyIndex {
+  // Variant dispatch: a variant is keyed on its first two value tests (e.g. Channel and EventID).
+  // The values those tests name are interned per key field (lowercased value -> id from 1); an
+  // index maps the ids of one value or a pair of values (key_of) to the variants they select.
+  struct KeyField {
     FieldId field;
-    FieldId field2 = kNoField;  // kNoField: keyed on one field
-    std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> by_value;
+    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
   };
-  // The lookup key of a value of `field`, or of a pair of values of (field, field2).
-  static void dispatch_key(std::string& key, std::string_view v1, std::string_view v2) {
-    uint32_t n = static_cast<uint32_t>(v1.size());
-    key.assign(reinterpret_cast<const char*>(&n), sizeof n);
-    key.append(v1);
-    key.append(v2);
-  }
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  struct KeyIndex {
+    uint32_t slot;             // into key_fields_
+    uint32_t slot2 = kNoSlot;  // kNoSlot: keyed on one field
+    std::unordered_map<uint64_t, std::vector<uint32_t>> by_key;
+  };
+  static uint64_t key_of(uint32_t id1, uint32_t id2) { return (uint64_t{id1} << 32) | id2; }  // id2 0: none
+  std::vector<KeyField> key_fields_;
   std::vector<KeyIndex> key_index_;
-  std::vector<uint32_t> unkeyed_variants_;
+  // Variants without a value test, grouped by a field they require (kNoField: none): only the
+  // groups of fields the event has are checked.
+  std::vector<std::pair<FieldId, std::vector<uint32_t>>> unkeyed_;
   // Rules whose log source no mapping entry covers: evaluated on events no variant covers.
   uint32_t fallback_variant_ = UINT32_MAX;
 
   std::vector<Prefilter> prefilters_;
+  uint32_t keyword_min_len_ = UINT32_MAX;  // the shortest keyword literal of any prefilter
   std::vector<std::shared_ptr<const match::LiteralSet>> accelerated_;  // for scratch sizing
 };
 
@@ -241,9 +247,25 @@ class MatchContext {
  private:
   friend class Ruleset;
   match::LiteralSet::Scratch scratch_;
-  std::string buffer_;
-  std::vector<uint32_t> seg_start_;
-  std::vector<FieldId> seg_field_;
+  // Values copied one after another (each followed by NUL) for a prefilter scan: where each
+  // starts and its field.
+  struct ScanBuffer {
+    std::string text;
+    std::vector<uint32_t> seg_start;
+    std::vector<FieldId> seg_field;
+    size_t pos = 0, segs = 0;
+    void reserve(size_t bytes, size_t values);
+    void add(const FieldValue& v) {
+      seg_start[segs] = static_cast<uint32_t>(pos);
+      seg_field[segs++] = v.field;
+      std::memcpy(text.data() + pos, v.text.data(), v.text.size());
+      pos += v.text.size();
+      text[pos++] = '\0';
+    }
+  };
+  // The prefilter's buffers: the main field's values, the other bound fields' values, and every
+  // value (keyword literals; the same for every variant, so built once per event).
+  ScanBuffer main_buf_, other_buf_, all_buf_;
   std::vector<uint32_t> variant_stamp_;
   std::vector<uint32_t> active_;
   std::vector<uint32_t> cand_stamp_;
@@ -251,7 +273,9 @@ class MatchContext {
   std::vector<uint32_t> candidates_;
   std::vector<uint32_t> rule_stamp_;
   std::string value_buf_;  // a value copied for a contains-set scan
-  std::string key_buf_;    // a variant dispatch key
+  // The event's values of each key field, as ids (unknown values left out): key_ids_ from
+  // key_begin_[slot] to key_begin_[slot + 1].
+  std::vector<uint32_t> key_ids_, key_begin_;
   uint32_t stamp_ = 0;
   const Ruleset* rs_ = nullptr;
 };
