@@ -242,6 +242,119 @@ TEST(Flatten, NonObjectRecordIsAnError) {
   }
 }
 
+// The whole record is validated, not only the values a rule reads: a record that is invalid
+// anywhere is malformed, and none of it is matched.
+TEST(Flatten, InvalidAnywhereIsMalformed) {
+  Flat f({"a", "Image"});
+  const char* sys = R"({"Event":{"System":{"EventID":1},"EventData":{"Image":"x"})";
+  for (std::string bad : {
+           std::string(R"({"a":"x"} trailing)"),
+           std::string(R"({"a":"x"}{"b":"y"})"),
+           std::string(R"({"a":"x"}})"),
+           std::string(R"({"a":"x","unused":tru})"),
+           std::string(R"({"a":"x","unused":"\q"})"),
+           std::string(R"({"a":"x","unused":[1,]})"),
+           std::string(R"({"a":"x","unused":01})"),
+           std::string(R"({"a":"x","unused\q":1})"),
+           std::string(R"({"a":"x","n":1e400})"),
+           std::string(R"({"a":"x","n":18446744073709551616})"),
+           std::string(R"({"a":"x","n":-9223372036854775809})"),
+           std::string(R"({"a":{"b":1]})"),
+           std::string(R"({"a":"x" "b":"y"})"),
+           std::string("{\"a\":\"\x01\"}"),
+           std::string(sys) + R"(,"after":nul})",
+           std::string(sys) + R"(,"after":"\u12"})",
+           std::string(sys) + "} x",
+           std::string(R"({"Event":{"System":{"EventID":1},"EventData":{"#attributes":{"q":"\q"},"Image":"x"}}})"),
+           std::string(R"({"Event":{"System":{"EventID":1},"EventData":{"Image":"x"},"Other":[tru]}})"),
+           std::string(R"({"Event":{"System":{"EventID":1},"UserData":{"W":{"S":"x"},"V":falsy}}})"),
+       }) {
+    auto r = f.run(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, Errc::malformed) << bad;
+  }
+  std::string deep = R"({"a":)" + std::string(1100, '[') + "1" + std::string(1100, ']') + "}";
+  EXPECT_FALSE(f.run(deep).ok());  // deeper than the parser's limit (1024)
+}
+
+TEST(Flatten, NumbersRenderAsParsed) {
+  Flat f({"z", "nz", "d", "long", "tiny", "e", "max"});
+  ASSERT_TRUE(f.run(R"({"z":-0,"nz":-0.0,"d":0.1,"long":90.013139963150024414,"tiny":1e-400,"e":1E5,
+    "max":-9223372036854775808})")
+                  .ok());
+  EXPECT_EQ(f.values("z"), V{"0"});
+  EXPECT_EQ(f.values("nz"), V{"-0"});
+  EXPECT_EQ(f.values("d"), V{"0.1"});
+  EXPECT_EQ(f.values("long"), V{"90.01313996315002"});  // more than 19 digits: the slow path
+  EXPECT_EQ(f.values("tiny"), V{"0"});
+  EXPECT_EQ(f.values("e"), V{"1e+05"});  // a double, in its shortest form
+  EXPECT_EQ(f.values("max"), V{"-9223372036854775808"});
+  EXPECT_EQ(f.kind("long"), ValueKind::number);
+}
+
+TEST(Flatten, EscapedKeysAndStrings) {
+  Flat f({"Image", "nul", "a.b"});
+  // Keys are compared unescaped: the root's Event, the System section, a value's name.
+  ASSERT_TRUE(f.run(R"({"\u0045vent":{"\u0053ystem":{"EventID":1},"Event\u0044ata":{"Ima\u0067e":"x"}}})", true).ok());
+  EXPECT_EQ(f.values("Image"), V{"x"});
+  EXPECT_EQ(f.keyword_texts(), (V{"1", "x"}));
+  ASSERT_TRUE(f.run(R"({"a":{"\u0062":"y"},"nul":"p\u0000q"})").ok());
+  EXPECT_EQ(f.values("a.b"), V{"y"});
+  EXPECT_EQ(f.values("nul"), V{std::string("p\0q", 3)});
+}
+
+TEST(Flatten, DuplicateKeysGiveEveryValue) {
+  Flat f({"a", "Image", "EventID"});
+  ASSERT_TRUE(f.run(R"({"a":"1","a":["2"],"a":{"b":"3"}})").ok());
+  EXPECT_EQ(f.values("a"), (V{"1", "2"}));
+  ASSERT_TRUE(f.run(R"({"Event":{"System":{"EventID":1},"EventData":{"Image":"x","Image":"y"},
+    "EventData":{"Image":"z"}}})")
+                  .ok());
+  EXPECT_EQ(f.values("Image"), (V{"x", "y", "z"}));
+  // Only the first Event key decides whether the record is a Windows event.
+  ASSERT_TRUE(f.run(R"({"Event":{"System":{"EventID":1}},"Event":{"System":{"EventID":2}}})").ok());
+  EXPECT_EQ(f.values("EventID"), V{"1"});
+  Flat g({"Event.System.EventID", "EventID"});
+  ASSERT_TRUE(g.run(R"({"Event":5,"Event":{"System":{"EventID":2}}})").ok());
+  EXPECT_EQ(g.values("Event.System.EventID"), V{"2"});
+  EXPECT_FALSE(g.present("EventID"));
+}
+
+// A Windows event is told by an Event object with a System key, wherever the keys are.
+TEST(Flatten, WindowsEventWhateverTheKeyOrder) {
+  Flat f({"Image", "EventID", "x", "Event.EventData.Image"});
+  ASSERT_TRUE(
+      f.run(R"({"x":"before","Event":{"EventData":{"Image":"i"},"System":{"EventID":1}},"y":"after"})", true).ok());
+  EXPECT_EQ(f.values("Image"), V{"i"});
+  EXPECT_EQ(f.values("EventID"), V{"1"});
+  EXPECT_FALSE(f.present("x"));  // only the Event object is read as a Windows event
+  EXPECT_EQ(f.keyword_texts(), (V{"i", "1"}));
+  // Without System, the same record is generic JSON.
+  ASSERT_TRUE(f.run(R"({"x":"before","Event":{"EventData":{"Image":"i"}}})", true).ok());
+  EXPECT_EQ(f.values("x"), V{"before"});
+  EXPECT_EQ(f.values("Event.EventData.Image"), V{"i"});
+  EXPECT_FALSE(f.present("Image"));
+  EXPECT_EQ(f.keyword_texts(), (V{"before", "i"}));
+}
+
+TEST(Flatten, EmptyContainersAndDeepGenericValues) {
+  Flat f({"a", "e", "w", "Image"});
+  ASSERT_TRUE(f.run(R"({"a":{},"e":[[],{}],"w":[]})", true).ok());
+  EXPECT_FALSE(f.present("a"));
+  EXPECT_FALSE(f.present("e"));
+  EXPECT_TRUE(f.keyword_texts().empty());
+  ASSERT_TRUE(f.run(R"({"Event":{"System":{},"EventData":{},"UserData":{}}})", true).ok());
+  EXPECT_TRUE(f.keyword_texts().empty());
+  // Generic values deeper than 64 levels are dropped, not the record.
+  auto nested = [](int levels) {
+    return R"({"k":)" + std::string(levels - 1, '[') + R"("deep")" + std::string(levels - 1, ']') + "}";
+  };
+  ASSERT_TRUE(f.run(nested(64), true).ok());
+  EXPECT_EQ(f.keyword_texts(), V{"deep"});
+  ASSERT_TRUE(f.run(nested(65), true).ok());
+  EXPECT_TRUE(f.keyword_texts().empty());
+}
+
 // --- end to end: a ruleset over flattened Windows events ----------------------------------------
 
 namespace {
