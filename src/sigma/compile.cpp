@@ -427,15 +427,45 @@ class Compiler {
     std::vector<std::string> lits;
     for (const auto& v : m.vals)
       if (coverable(v)) lits.push_back(v.pat.text());
-    if (lits.size() < kAccelerateMin) return;
-    auto set = cached_set(lits);
-    if (!set.ok()) return;
-    m.contains_set = *set;
-    m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), coverable), m.vals.end());
-    m.cost = 3 + static_cast<uint32_t>(m.vals.size());
-    rs_.accelerated_.push_back(m.contains_set);
+    if (lits.size() >= kAccelerateMin) {
+      auto set = cached_set(lits);
+      if (set.ok()) {
+        m.contains_set = *set;
+        m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), coverable), m.vals.end());
+        rs_.accelerated_.push_back(m.contains_set);
+      }
+    }
+    using K = match::Pattern::Kind;
+    auto affixable = [](const ValueMatcher& v) {
+      if (v.kind != ValueMatcher::pattern || v.pat.case_sensitive()) return false;
+      K k = v.pat.kind();
+      return (k == K::equals || k == K::starts_with || k == K::ends_with) && !v.pat.text().empty();
+    };
+    if (static_cast<size_t>(std::count_if(m.vals.begin(), m.vals.end(), affixable)) >= kAffixMin) {
+      auto a = std::make_shared<AffixSet>();
+      for (const auto& v : m.vals) {
+        if (!affixable(v)) continue;
+        const std::string& t = v.pat.text();
+        const auto n = static_cast<uint32_t>(t.size());
+        if (v.pat.kind() == K::equals) {
+          a->equals.insert(t);
+        } else if (v.pat.kind() == K::starts_with) {
+          a->prefixes.insert(t);
+          if (std::find(a->prefix_lengths.begin(), a->prefix_lengths.end(), n) == a->prefix_lengths.end()) a->prefix_lengths.push_back(n);
+        } else {
+          a->suffixes.insert(t);
+          if (std::find(a->suffix_lengths.begin(), a->suffix_lengths.end(), n) == a->suffix_lengths.end()) a->suffix_lengths.push_back(n);
+        }
+      }
+      std::sort(a->prefix_lengths.begin(), a->prefix_lengths.end());
+      std::sort(a->suffix_lengths.begin(), a->suffix_lengths.end());
+      m.affix = std::move(a);
+      m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), affixable), m.vals.end());
+    }
+    if (m.contains_set || m.affix) m.cost = 3 + static_cast<uint32_t>(m.vals.size());
   }
   static constexpr size_t kAccelerateMin = 12;
+  static constexpr size_t kAffixMin = 6;
 
   // Any-of regexes on the same fields become one alternation: one pass over a value instead of
   // one per regex. (Inline flags such as (?i) stay scoped to their own group.)

@@ -225,6 +225,11 @@ bool Ruleset::eval_matcher(const FieldMatcher& m, const Event& e, MatchContext& 
         if (hit) return true;
       }
   }
+  if (m.affix) {
+    for (FieldId f : m.fields)
+      for (uint32_t i = e.first(f); i != Event::kNone; i = e.value(i).next)
+        if (e.value(i).kind != ValueKind::null && m.affix->match(e.lower(i))) return true;
+  }
   bool present = false;
   auto any_value = [&](const ValueMatcher& v) {
     for (FieldId f : m.fields)

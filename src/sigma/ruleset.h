@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/event.h"
@@ -49,6 +50,26 @@ struct ValueMatcher {
   std::vector<std::string> guard;
 };
 
+// Long lists of case-insensitive equals / startswith / endswith values, answered by hash lookups
+// of a lowercased value, its prefixes and its suffixes of the lengths the list has, instead of
+// one comparison per list value.
+struct AffixSet {
+  std::unordered_set<std::string, StringHash, std::equal_to<>> equals, prefixes, suffixes;
+  std::vector<uint32_t> prefix_lengths, suffix_lengths;  // distinct, ascending
+  bool match(std::string_view lower) const {
+    if (!equals.empty() && equals.find(lower) != equals.end()) return true;
+    for (uint32_t n : prefix_lengths) {
+      if (n > lower.size()) break;
+      if (prefixes.find(lower.substr(0, n)) != prefixes.end()) return true;
+    }
+    for (uint32_t n : suffix_lengths) {
+      if (n > lower.size()) break;
+      if (suffixes.find(lower.substr(lower.size() - n)) != suffixes.end()) return true;
+    }
+    return false;
+  }
+};
+
 struct FieldMatcher {
   enum Kind : uint8_t { values, keyword, null_value, exists };
   Kind kind = values;
@@ -60,6 +81,7 @@ struct FieldMatcher {
   // Long lists of case-insensitive `contains` values are searched in one pass: `vals` then
   // holds only the values the set does not cover.
   std::shared_ptr<const match::LiteralSet> contains_set;
+  std::shared_ptr<const AffixSet> affix;  // likewise for equals / startswith / endswith values
   uint32_t cost = 1;  // rough evaluation cost, to order AND operands
 };
 

@@ -319,3 +319,61 @@ TEST(Prefilter, ClausesKeywordsGuardsAndNonAsciiCase) {
   };
   expect_cases(on, off, cases);
 }
+
+// Long lists of equals / startswith / endswith values are answered by hash lookups (AffixSet):
+// the same matches as comparing each value, case-insensitively, over every value of an array
+// field, never on a null, and with the list's other values (a glob, a cased one) still tested.
+TEST(Prefilter, LongValueListsByHashLookup) {
+  auto rule = [](const std::string& title, const std::string& det) {
+    return "title: " + title + "\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + det +
+           "  condition: sel\n";
+  };
+  std::vector<std::string> rules = {
+      rule("ends", "  sel:\n    Image|endswith: ['\\a.exe', '\\bb.exe', '\\ccc.exe', '\\dddd.exe', '\\e.exe', '\\ff.exe', "
+                   "'\\g*h.exe', '\\Cased.exe']\n"),
+      rule("starts", "  sel:\n    CommandLine|startswith: ['net ', 'net1 ', 'whoami', 'ipconfig /all', 'arp -a', "
+                     "'route print', 'Q?Z']\n"),
+      rule("equals", "  sel:\n    User:\n      - 'NT AUTHORITY\\SYSTEM'\n      - 'root'\n      - 'admin'\n      - 'svc'\n"
+                     "      - 'guest'\n      - 'Ü'\n      - ''\n"),
+      rule("mixed", "  sel:\n    ParentImage: ['x1', 'x22', 'x333']\n    ParentImage|startswith: ['p1', 'p22']\n"
+                    "    ParentImage|endswith: ['e1', 'e22', 'e333']\n"),
+  };
+  // `mixed` has two selections' worth of values in one map: keys repeat, so write it as a list.
+  rules[3] = rule("mixed", "  sel:\n    - ParentImage: ['x1', 'x22', 'x333', 'y4']\n"
+                           "    - ParentImage|startswith: ['p1', 'p22', 'p333', 'p4444', 'p5', 'p66']\n"
+                           "    - ParentImage|endswith: ['e1', 'e22', 'e333', 'e4444', 'e5', 'e66']\n");
+  Side on(rules, true), off(rules, false);
+  ASSERT_EQ(on.rs->rules().size(), rules.size());
+  auto ev = [](const std::string& data) {
+    return R"({"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1},"EventData":{)" + data + "}}}";
+  };
+  std::vector<Case> cases = {
+      {ev(R"("Image":"C:\\x\\A.EXE")"), {"ends"}},
+      {ev(R"("Image":"C:\\x\\dddd.exe")"), {"ends"}},
+      {ev(R"("Image":"C:\\x\\xdddd.exe")"), {}},
+      {ev(R"("Image":"\\ccc.exe")"), {"ends"}},
+      {ev(R"("Image":"ccc.exe")"), {}},
+      {ev(R"("Image":"C:\\g123h.exe")"), {"ends"}},
+      {ev(R"("Image":"C:\\cased.exe")"), {"ends"}},
+      {ev(R"("Image":["C:\\z.exe","C:\\y\\ff.exe"])"), {"ends"}},
+      {ev(R"("Image":null)"), {}},
+      {ev(R"("CommandLine":"NET user x")"), {"starts"}},
+      {ev(R"("CommandLine":"net")"), {}},
+      {ev(R"("CommandLine":"IPConfig /ALL")"), {"starts"}},
+      {ev(R"("CommandLine":"x whoami")"), {}},
+      {ev(R"("CommandLine":"QxZ")"), {"starts"}},
+      {ev(R"("User":"nt authority\\system")"), {"equals"}},
+      {ev(R"("User":"root ")"), {}},
+      {ev(R"("User":"ü")"), {}},
+      {ev(R"("User":"Ü")"), {"equals"}},
+      {ev(R"("User":"")"), {"equals"}},
+      {ev(R"("User":"GUEST")"), {"equals"}},
+      {ev(R"("ParentImage":"X22")"), {"mixed"}},
+      {ev(R"("ParentImage":"y4")"), {"mixed"}},
+      {ev(R"("ParentImage":"p4444zzz")"), {"mixed"}},
+      {ev(R"("ParentImage":"zzze4444")"), {"mixed"}},
+      {ev(R"("ParentImage":"p")"), {}},
+      {ev(R"("ParentImage":"x2")"), {}},
+  };
+  expect_cases(on, off, cases);
+}
