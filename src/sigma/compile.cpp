@@ -446,19 +446,18 @@ class Compiler {
       for (const auto& v : m.vals) {
         if (!affixable(v)) continue;
         const std::string& t = v.pat.text();
-        const auto n = static_cast<uint32_t>(t.size());
-        if (v.pat.kind() == K::equals) {
-          a->equals.insert(t);
-        } else if (v.pat.kind() == K::starts_with) {
-          a->prefixes.insert(t);
-          if (std::find(a->prefix_lengths.begin(), a->prefix_lengths.end(), n) == a->prefix_lengths.end()) a->prefix_lengths.push_back(n);
-        } else {
-          a->suffixes.insert(t);
-          if (std::find(a->suffix_lengths.begin(), a->suffix_lengths.end(), n) == a->suffix_lengths.end()) a->suffix_lengths.push_back(n);
-        }
+        auto& set = v.pat.kind() == K::equals ? a->equals : v.pat.kind() == K::starts_with ? a->prefixes : a->suffixes;
+        set.insert(t);
       }
-      std::sort(a->prefix_lengths.begin(), a->prefix_lengths.end());
-      std::sort(a->suffix_lengths.begin(), a->suffix_lengths.end());
+      auto lengths = [](const auto& set) {  // distinct, ascending
+        std::vector<uint32_t> out;
+        for (const auto& t : set) out.push_back(static_cast<uint32_t>(t.size()));
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+      };
+      a->prefix_lengths = lengths(a->prefixes);
+      a->suffix_lengths = lengths(a->suffixes);
       m.affix = std::move(a);
       m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), affixable), m.vals.end());
     }
@@ -1032,6 +1031,16 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
 
   // Variant dispatch: key on the first two value tests of each variant (on different fields),
   // so that an event's lookup finds the few variants it can belong to.
+  auto slot_of = [&](FieldId f) {  // the key field's index in key_fields_, added when new
+    for (uint32_t s = 0; s < rs_.key_fields_.size(); ++s)
+      if (rs_.key_fields_[s].field == f) return s;
+    rs_.key_fields_.push_back({f, {}});
+    return static_cast<uint32_t>(rs_.key_fields_.size() - 1);
+  };
+  auto intern = [&](uint32_t slot, const std::string& value) {  // ids from 1: 0 is "no second key"
+    auto& ids = rs_.key_fields_[slot].ids;
+    return ids.emplace(value, static_cast<uint32_t>(ids.size() + 1)).first->second;
+  };
   for (uint32_t vi = 0; vi < rs_.variants_.size(); ++vi) {
     auto& v = rs_.variants_[vi];
     if (v.name == "*") {
@@ -1057,16 +1066,6 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       continue;
     }
     v.key_tests = static_cast<uint32_t>(tests);
-    auto slot_of = [&](FieldId f) {
-      for (uint32_t s = 0; s < rs_.key_fields_.size(); ++s)
-        if (rs_.key_fields_[s].field == f) return s;
-      rs_.key_fields_.push_back({f, {}});
-      return static_cast<uint32_t>(rs_.key_fields_.size() - 1);
-    };
-    auto intern = [&](uint32_t slot, const std::string& value) {
-      auto& ids = rs_.key_fields_[slot].ids;
-      return ids.emplace(value, static_cast<uint32_t>(ids.size() + 1)).first->second;
-    };
     const uint32_t s1 = slot_of(v.when[0].field), s2 = tests == 2 ? slot_of(v.when[1].field) : Ruleset::kNoSlot;
     Ruleset::KeyIndex* ki = nullptr;
     for (auto& k : rs_.key_index_)

@@ -27,7 +27,7 @@ MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
   rule_stamp_.assign(rs.rules_.size(), 0);
 }
 
-void MatchContext::ScanBuffer::reserve(size_t bytes, size_t values) {
+void MatchContext::ScanBuffer::reset(size_t bytes, size_t values) {
   pos = segs = 0;
   if (text.size() < bytes + match::LiteralSet::kScanPadding) text.resize(bytes + match::LiteralSet::kScanPadding);
   if (seg_start.size() < values) {
@@ -382,8 +382,8 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
     if (pi < 0) continue;
     const Prefilter& pf = prefilters_[static_cast<size_t>(pi)];
     if (pf.main.set || pf.fields.set) {
-      c.main_buf_.reserve(total, n);
-      c.other_buf_.reserve(total, n);
+      c.main_buf_.reset(total, n);
+      c.other_buf_.reset(total, n);
       const uint8_t* scan_of = pf.field.data();
       const size_t scan_count = pf.field.size();
       const size_t main_min = pf.main.min_len, other_min = pf.fields.min_len;
@@ -403,7 +403,7 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
     if (pf.keywords.set) {
       if (!all_built) {
         all_built = true;
-        c.all_buf_.reserve(total, n);
+        c.all_buf_.reset(total, n);
         for (uint32_t i = 0; i < n; ++i) {
           const FieldValue& v = e.value(i);
           if (v.text.size() >= keyword_min_len_) c.all_buf_.add(v);

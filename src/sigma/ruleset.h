@@ -276,7 +276,7 @@ class MatchContext {
     std::vector<uint32_t> seg_start;
     std::vector<FieldId> seg_field;
     size_t pos = 0, segs = 0;
-    void reserve(size_t bytes, size_t values);
+    void reset(size_t bytes, size_t values);  // empties it, with room for that much
     void add(const FieldValue& v) {
       seg_start[segs] = static_cast<uint32_t>(pos);
       seg_field[segs++] = v.field;

@@ -322,7 +322,8 @@ TEST(Prefilter, ClausesKeywordsGuardsAndNonAsciiCase) {
 
 // Long lists of equals / startswith / endswith values are answered by hash lookups (AffixSet):
 // the same matches as comparing each value, case-insensitively, over every value of an array
-// field, never on a null, and with the list's other values (a glob, a cased one) still tested.
+// field, never on a null, with upper-case list values, and with the list's other values (a glob,
+// the empty string) still tested.
 TEST(Prefilter, LongValueListsByHashLookup) {
   auto rule = [](const std::string& title, const std::string& det) {
     return "title: " + title + "\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + det +
@@ -335,13 +336,11 @@ TEST(Prefilter, LongValueListsByHashLookup) {
                      "'route print', 'Q?Z']\n"),
       rule("equals", "  sel:\n    User:\n      - 'NT AUTHORITY\\SYSTEM'\n      - 'root'\n      - 'admin'\n      - 'svc'\n"
                      "      - 'guest'\n      - 'Ü'\n      - ''\n"),
-      rule("mixed", "  sel:\n    ParentImage: ['x1', 'x22', 'x333']\n    ParentImage|startswith: ['p1', 'p22']\n"
-                    "    ParentImage|endswith: ['e1', 'e22', 'e333']\n"),
+      // One selection, a list of maps: equals, startswith and endswith values of one field.
+      rule("mixed", "  sel:\n    - ParentImage: ['x1', 'x22', 'x333', 'y4']\n"
+                    "    - ParentImage|startswith: ['p1', 'p22', 'p333', 'p4444', 'p5', 'p66']\n"
+                    "    - ParentImage|endswith: ['e1', 'e22', 'e333', 'e4444', 'e5', 'e66']\n"),
   };
-  // `mixed` has two selections' worth of values in one map: keys repeat, so write it as a list.
-  rules[3] = rule("mixed", "  sel:\n    - ParentImage: ['x1', 'x22', 'x333', 'y4']\n"
-                           "    - ParentImage|startswith: ['p1', 'p22', 'p333', 'p4444', 'p5', 'p66']\n"
-                           "    - ParentImage|endswith: ['e1', 'e22', 'e333', 'e4444', 'e5', 'e66']\n");
   Side on(rules, true), off(rules, false);
   ASSERT_EQ(on.rs->rules().size(), rules.size());
   auto ev = [](const std::string& data) {
