@@ -120,12 +120,9 @@ bool lower_into(std::string_view s, Arena& arena, std::string_view& out) {
 }
 }  // namespace
 
-std::string_view Event::lower(uint32_t i) const {
-  const FieldValue& v = values_[i];
-  if (!v.has_lower) {
-    if (!lower_into(v.text, arena_, v.lower)) v.lower = v.text;
-    v.has_lower = true;
-  }
+std::string_view Event::make_lower(const FieldValue& v) const {
+  if (!lower_into(v.text, arena_, v.lower)) v.lower = v.text;
+  v.has_lower = true;
   return v.lower;
 }
 

@@ -179,7 +179,11 @@ class Event {
   bool has(FieldId f) const noexcept { return f < epoch_.size() && epoch_[f] == epoch_now_; }
   uint32_t first(FieldId f) const noexcept { return has(f) ? head_[f] : kNone; }
   const FieldValue& value(uint32_t i) const noexcept { return values_[i]; }
-  std::string_view lower(uint32_t i) const;
+  // The value's ASCII-lowercased text, made on first use (inline: rules ask for it often).
+  std::string_view lower(uint32_t i) const {
+    const FieldValue& v = values_[i];
+    return v.has_lower ? v.lower : make_lower(v);
+  }
   size_t value_count() const noexcept { return values_.size(); }
   const std::vector<uint32_t>& keyword_values() const noexcept { return all_values_; }  // value indices
 
@@ -187,6 +191,7 @@ class Event {
   std::string_view raw;  // the record's JSON text
 
  private:
+  std::string_view make_lower(const FieldValue& v) const;
   std::vector<uint32_t> epoch_, head_, tail_;
   uint32_t epoch_now_ = 0;
   std::vector<FieldValue> values_;

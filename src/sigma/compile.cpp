@@ -447,11 +447,11 @@ class Compiler {
         if (!affixable(v)) continue;
         const std::string& t = v.pat.text();
         auto& set = v.pat.kind() == K::equals ? a->equals : v.pat.kind() == K::starts_with ? a->prefixes : a->suffixes;
-        set.insert(t);
+        set.intern(t);
       }
-      auto lengths = [](const auto& set) {  // distinct, ascending
+      auto lengths = [](const FieldRegistry& set) {  // distinct, ascending
         std::vector<uint32_t> out;
-        for (const auto& t : set) out.push_back(static_cast<uint32_t>(t.size()));
+        for (FieldId id = 0; id < set.size(); ++id) out.push_back(static_cast<uint32_t>(set.name(id).size()));
         std::sort(out.begin(), out.end());
         out.erase(std::unique(out.begin(), out.end()), out.end());
         return out;
@@ -999,7 +999,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
             if (ps.min_len == 0 || a.lit.size() < ps.min_len) ps.min_len = static_cast<uint32_t>(a.lit.size());
           }
           auto& tg = ps.targets[it->second];
-          PrefilterTarget t{a.field, p->compiled, uint32_t{1} << ci};
+          PrefilterTarget t{a.field, p->compiled, uint32_t{1} << ci, rs_.compiled_[p->compiled].clause_mask};
           auto same = std::find_if(tg.begin(), tg.end(), [&](const PrefilterTarget& x) { return x.field == t.field && x.rule == t.rule; });
           if (same == tg.end()) tg.push_back(t);
           else same->clauses |= t.clauses;  // one literal in several clauses of a rule
@@ -1038,8 +1038,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     return static_cast<uint32_t>(rs_.key_fields_.size() - 1);
   };
   auto intern = [&](uint32_t slot, const std::string& value) {  // ids from 1: 0 is "no second key"
-    auto& ids = rs_.key_fields_[slot].ids;
-    return ids.emplace(value, static_cast<uint32_t>(ids.size() + 1)).first->second;
+    return rs_.key_fields_[slot].ids.intern(value) + 1;
   };
   for (uint32_t vi = 0; vi < rs_.variants_.size(); ++vi) {
     auto& v = rs_.variants_[vi];

@@ -22,8 +22,7 @@ MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
     (void)r.ok();
   }
   variant_stamp_.assign(rs.variants_.size(), 0);
-  cand_stamp_.assign(rs.compiled_.size(), 0);
-  clauses_seen_.assign(rs.compiled_.size(), 0);
+  seen_.assign(rs.compiled_.size(), PrefilterSeen{});
   rule_stamp_.assign(rs.rules_.size(), 0);
 }
 
@@ -44,14 +43,12 @@ struct ScanCtx {
   size_t segs;  // 0: every target takes any field, the field is not looked up
   const std::vector<uint32_t>* literal_len;
   const std::vector<std::vector<PrefilterTarget>>* targets;
-  const std::vector<CompiledRule>* compiled;
-  std::vector<uint32_t>* cand_stamp;
-  std::vector<uint32_t>* clauses_seen;
+  PrefilterSeen* seen;
   std::vector<uint32_t>* candidates;
   uint32_t stamp;
 };
 
-constexpr uint32_t kCandidate = 1u << 31;  // in clauses_seen: already a candidate
+constexpr uint32_t kCandidate = 1u << 31;  // in Seen::clauses: already a candidate
 
 int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* p) {
   auto* c = static_cast<ScanCtx*>(p);
@@ -63,15 +60,15 @@ int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, 
   }
   for (const PrefilterTarget& t : (*c->targets)[id]) {
     if (t.field != f && t.field != kAnyField) continue;
-    uint32_t& seen = (*c->clauses_seen)[t.rule];
-    if ((*c->cand_stamp)[t.rule] != c->stamp) {
-      (*c->cand_stamp)[t.rule] = c->stamp;
-      seen = 0;
+    PrefilterSeen& s = c->seen[t.rule];
+    if (s.stamp != c->stamp) {
+      s.stamp = c->stamp;
+      s.clauses = 0;
     }
-    if (seen & kCandidate) continue;
-    seen |= t.clauses;
-    if (seen == (*c->compiled)[t.rule].clause_mask) {  // every clause holds: evaluate the rule
-      seen |= kCandidate;
+    if (s.clauses & kCandidate) continue;
+    s.clauses |= t.clauses;
+    if (s.clauses == t.mask) {  // every clause holds: evaluate the rule
+      s.clauses |= kCandidate;
       c->candidates->push_back(t.rule);
     }
   }
@@ -121,7 +118,7 @@ bool Ruleset::value_matches(const ValueMatcher& v, const Event& e, uint32_t idx)
       return v.pat.match(v.pat.case_sensitive() ? fv.text : e.lower(idx));
     case ValueMatcher::regex:
       if (!v.guard.empty() && !contains_any(e.lower(idx), v.guard)) return false;
-      return RE2::PartialMatch(re2::StringPiece(fv.text.data(), fv.text.size()), *v.re);
+      return v.re->Match(re2::StringPiece(fv.text.data(), fv.text.size()), 0, fv.text.size(), RE2::UNANCHORED, nullptr, 0);
     case ValueMatcher::cidr:
       return v.net->contains(fv.text);
     case ValueMatcher::min_line: {
@@ -315,8 +312,8 @@ void Ruleset::active_variants(const Event& e, MatchContext& c) const {
     c.key_begin_[s] = static_cast<uint32_t>(c.key_ids_.size());
     const auto& ids = key_fields_[s].ids;
     for (uint32_t i = e.first(key_fields_[s].field); i != Event::kNone; i = e.value(i).next) {
-      auto it = ids.find(e.lower(i));
-      if (it != ids.end()) c.key_ids_.push_back(it->second);
+      const FieldId id = ids.find(e.lower(i));
+      if (id != kNoField) c.key_ids_.push_back(id + 1);
     }
   }
   c.key_begin_[key_fields_.size()] = static_cast<uint32_t>(c.key_ids_.size());
@@ -357,7 +354,7 @@ std::optional<int64_t> Ruleset::event_time(const Event& e) const {
 void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out) const {
   if (++c.stamp_ == 0) {
     std::fill(c.variant_stamp_.begin(), c.variant_stamp_.end(), 0);
-    std::fill(c.cand_stamp_.begin(), c.cand_stamp_.end(), 0);
+    std::fill(c.seen_.begin(), c.seen_.end(), PrefilterSeen{});
     std::fill(c.rule_stamp_.begin(), c.rule_stamp_.end(), 0);
     c.stamp_ = 1;
   }
@@ -374,7 +371,7 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
   bool all_built = false;
   auto scan = [&](const PrefilterSet& ps, MatchContext::ScanBuffer& b, bool any_field) {
     if (!ps.set || b.pos == 0) return;
-    ScanCtx sc{b.seg_start.data(), b.seg_field.data(), any_field ? 0 : b.segs, &ps.literal_len, &ps.targets, &compiled_, &c.cand_stamp_, &c.clauses_seen_, &c.candidates_, c.stamp_};
+    ScanCtx sc{b.seg_start.data(), b.seg_field.data(), any_field ? 0 : b.segs, &ps.literal_len, &ps.targets, c.seen_.data(), &c.candidates_, c.stamp_};
     ps.set->scan(b.text.data(), b.pos, c.scratch_, &on_literal, &sc);
   };
   for (uint32_t vi : c.active_) {

@@ -53,18 +53,20 @@ struct ValueMatcher {
 // Long lists of case-insensitive equals / startswith / endswith values, answered by hash lookups
 // of a lowercased value, its prefixes and its suffixes of the lengths the list has, instead of
 // one comparison per list value.
+// The sets are FieldRegistry tables (interned strings, a cheap hash, open addressing), used as
+// sets of strings.
 struct AffixSet {
-  std::unordered_set<std::string, StringHash, std::equal_to<>> equals, prefixes, suffixes;
+  FieldRegistry equals, prefixes, suffixes;
   std::vector<uint32_t> prefix_lengths, suffix_lengths;  // distinct, ascending
   bool match(std::string_view lower) const {
-    if (!equals.empty() && equals.find(lower) != equals.end()) return true;
+    if (equals.size() && equals.find(lower) != kNoField) return true;
     for (uint32_t n : prefix_lengths) {
       if (n > lower.size()) break;
-      if (prefixes.find(lower.substr(0, n)) != prefixes.end()) return true;
+      if (prefixes.find(lower.substr(0, n)) != kNoField) return true;
     }
     for (uint32_t n : suffix_lengths) {
       if (n > lower.size()) break;
-      if (suffixes.find(lower.substr(lower.size() - n)) != suffixes.end()) return true;
+      if (suffixes.find(lower.substr(lower.size() - n)) != kNoField) return true;
     }
     return false;
   }
@@ -127,6 +129,13 @@ struct PrefilterTarget {
   FieldId field;
   uint32_t rule;     // compiled rule
   uint32_t clauses;  // bits of CompiledRule::clause_mask
+  uint32_t mask;     // the rule's clause_mask, here so that a literal's hit reads no CompiledRule
+};
+
+// Per thread and compiled rule: the prefilter clauses seen in the current event (valid where
+// `stamp` is the event's), side by side so that a literal's hit touches one cache line per rule.
+struct PrefilterSeen {
+  uint32_t stamp = 0, clauses = 0;
 };
 
 // One literal set of a prefilter and what each literal's occurrence means.
@@ -233,11 +242,12 @@ class Ruleset {
   bool has_event_paths_ = false;
 
   // Variant dispatch: a variant is keyed on its first two value tests (e.g. Channel and EventID).
-  // The values those tests name are interned per key field (lowercased value -> id from 1); an
-  // index maps the ids of one value or a pair of values (key_of) to the variants they select.
+  // The values those tests name are interned per key field (lowercased value -> id from 1:
+  // its FieldRegistry id + 1); an index maps the ids of one value or a pair of values (key_of)
+  // to the variants they select.
   struct KeyField {
     FieldId field;
-    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
+    FieldRegistry ids;
   };
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   struct KeyIndex {
@@ -290,8 +300,8 @@ class MatchContext {
   ScanBuffer main_buf_, other_buf_, all_buf_;
   std::vector<uint32_t> variant_stamp_;
   std::vector<uint32_t> active_;
-  std::vector<uint32_t> cand_stamp_;
-  std::vector<uint32_t> clauses_seen_;  // by compiled rule, valid where cand_stamp_ is current
+  // By compiled rule: the prefilter clauses seen in this event.
+  std::vector<PrefilterSeen> seen_;
   std::vector<uint32_t> candidates_;
   std::vector<uint32_t> rule_stamp_;
   std::string value_buf_;  // a value copied for a contains-set scan
