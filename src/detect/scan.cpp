@@ -397,7 +397,16 @@ BatchResult Scanner::Worker::process(Scanner& s, Task t) {
     if (hits.empty()) continue;
     std::optional<int64_t> ts = s.rs_.event_time(ev);
     if (!ts) ++r.no_time;
-    std::string ts_text = ts ? format_timestamp(*ts) : std::string();
+    // The timestamp's text only when a detection is written with it (not for --format none).
+    std::string ts_text;
+    bool ts_done = !ts || s.opt_.format == OutputFormat::none;
+    auto ts_string = [&]() -> const std::string& {
+      if (!ts_done) {
+        ts_text = format_timestamp(*ts);
+        ts_done = true;
+      }
+      return ts_text;
+    };
     for (uint32_t ci : hits) {
       const sigma::CompiledRule& cr = s.rs_.compiled(ci);
       const sigma::RuleInfo& info = rules[cr.rule];
@@ -427,7 +436,7 @@ BatchResult Scanner::Worker::process(Scanner& s, Task t) {
           o += "},\"source\":{\"file\":";
           append_json_string(o, file);
           o += fmt::format(",\"index\":{}}},\"timestamp\":", rec.index);
-          if (ts) append_json_string(o, ts_text);
+          if (ts) append_json_string(o, ts_string());
           else o += "null";
           o += ",\"event\":";
           minified.resize(json.size() + 1);
@@ -439,7 +448,7 @@ BatchResult Scanner::Worker::process(Scanner& s, Task t) {
         }
         case OutputFormat::csv:
         case OutputFormat::table:
-          r.rows.push_back(Row{info.level, ts_text, info.id, info.title, join(info.tags, ';'), file, rec.index});
+          r.rows.push_back(Row{info.level, ts_string(), info.id, info.title, join(info.tags, ';'), file, rec.index});
           break;
         case OutputFormat::none: break;
       }

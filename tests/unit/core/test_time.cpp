@@ -1,5 +1,7 @@
 // Event timestamps: the forms parse_timestamp accepts, and the calendar parts civil_from_ns
 // gives the Sigma time modifiers (minute, hour, day, week, month, year; UTC, ISO weeks).
+#include <cstdint>
+
 #include <gtest/gtest.h>
 
 #include "core/time.h"
@@ -81,6 +83,9 @@ TEST(ParseTimestamp, Invalid) {
 TEST(FormatTimestamp, MicrosecondsZ) {
   EXPECT_EQ(format_timestamp(kBase + 868864000), "2019-04-27T15:57:25.868864Z");
   EXPECT_EQ(format_timestamp(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(format_timestamp(-1000), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_timestamp(INT64_MAX), "2262-04-11T23:47:16.854775Z");
+  EXPECT_EQ(format_timestamp(*parse_timestamp("1700-02-03T04:05:06.000007Z")), "1700-02-03T04:05:06.000007Z");
   auto back = parse_timestamp(format_timestamp(kBase + 123456000));
   EXPECT_EQ(back, kBase + 123456000);
 }
