@@ -35,12 +35,30 @@ using Clause = std::vector<Atom>;
 // condition is known (the node can be true whatever literals the event holds).
 using Atoms = std::optional<std::vector<Clause>>;
 
+// Literals inside the strings nearly every Windows event has (system folders, the commonest
+// executables and signers) are scored as if they were 3 bytes long, whatever their length:
+// "\\windows\\" occurs in most process events, so another clause of the rule is a better filter.
+bool common_in_events(const std::string& lit) {
+  static const char* const kCommon[] = {
+      "c:\\windows\\system32\\", "c:\\windows\\syswow64\\", "c:\\program files (x86)\\", "c:\\program files\\",
+      "c:\\users\\", "\\appdata\\local\\temp\\", "\\appdata\\roaming\\", "\\microsoft\\windows\\",
+      "microsoft corporation", "microsoft windows", "nt authority\\system", "\\svchost.exe", "\\rundll32.exe",
+      "\\powershell.exe", "\\cmd.exe", "\\conhost.exe", "\\explorer.exe", "\\services.exe", "\\msiexec.exe"};
+  std::string low = to_lower(lit);
+  for (const char* c : kCommon)
+    if (std::string_view(c).find(low) != std::string_view::npos) return true;
+  return false;
+}
+
 // The expected share of events an atom set selects: a literal's chance to occur roughly halves
 // with every two bytes it grows (".exe" is in nearly every process event, "\\edrfreeze" in
 // almost none), so a few long literals beat one short one.
 double atoms_cost(const Clause& a) {
   double c = 0;
-  for (const auto& x : a) c += 0.01 + std::exp2(-(static_cast<double>(x.lit.size()) - 4.0) / 2.0);
+  for (const auto& x : a) {
+    const double len = common_in_events(x.lit) ? 3.0 : static_cast<double>(x.lit.size());
+    c += 0.01 + std::exp2(-(len - 4.0) / 2.0);
+  }
   return c;
 }
 
@@ -222,11 +240,33 @@ class Compiler {
       if (atoms_cost(cnf[i]) < atoms_cost(cnf[best])) best = i;
     return cnf[best];
   }
-  // Any of the parts: one clause, the union of each part's most selective clause.
+  // Any of the parts. When the parts have few clauses, every clause of the distributed form:
+  // (A1 and A2) or B is (A1 or B) and (A2 or B), so that "1 of selection_*" with a common
+  // literal in one selection (Image contains '\Windows\') still needs that selection's rarer
+  // clause or another selection's literal. Otherwise one clause, the union of each part's most
+  // selective clause.
   static Atoms union_atoms(std::vector<Atoms>& parts) {
-    Clause all;
+    size_t combos = 1;
     for (auto& p : parts) {
       if (!p || p->empty()) return std::nullopt;
+      combos = std::min(combos * p->size(), kMaxUnionClauses + 1);
+    }
+    if (combos > 1 && combos <= kMaxUnionClauses) {
+      std::vector<Clause> out(1);
+      for (auto& p : parts) {
+        std::vector<Clause> next;
+        for (const auto& acc : out)
+          for (const auto& c : *p) {
+            Clause u = acc;
+            u.insert(u.end(), c.begin(), c.end());
+            next.push_back(std::move(u));
+          }
+        out = std::move(next);
+      }
+      return out;
+    }
+    Clause all;
+    for (auto& p : parts) {
       const Clause& c = best_clause(*p);
       all.insert(all.end(), c.begin(), c.end());
     }
@@ -255,6 +295,7 @@ class Compiler {
     return out;
   }
   static constexpr size_t kMaxClauses = 2;
+  static constexpr size_t kMaxUnionClauses = 4;
 
   uint32_t compile_cond(const CondExpr& e, const std::vector<SearchIdentifier>& dets, Atoms& atoms,
                         const std::vector<SearchIdentifier>& all_dets) {
@@ -741,8 +782,20 @@ class Compiler {
       atoms = m.all ? and_atoms(per_value) : union_atoms(per_value);
     }
 
-    accelerate(m);
-    uint32_t node = add_match(std::move(m));
+    // The same test (fields after mapping, modifiers, values) in another rule or variant shares
+    // its matcher, whose result is then computed once per event (Node::memo).
+    std::string key = it.field ? "f" : "k";
+    for (FieldId f : m.fields) key += fmt::format("{},", f);
+    for (const auto& mod : it.modifiers) key += fmt::format("|{}:{}", mod.size(), mod);
+    for (const RawValue* v : vals) key += fmt::format("#{}:{}", v->text.size(), v->text);
+    uint32_t node;
+    if (auto same = matcher_ids_.find(key); same != matcher_ids_.end()) {
+      node = add_node(Node::op_match, same->second, {});
+    } else {
+      accelerate(m);
+      node = add_match(std::move(m));
+      matcher_ids_.emplace(std::move(key), rs_.nodes_[node].arg);
+    }
     if (null_node) {
       uint32_t both = add_node(Node::op_or, 0, {*null_node, node});
       return both;
@@ -750,6 +803,7 @@ class Compiler {
     return node;
   }
 
+  std::unordered_map<std::string, uint32_t> matcher_ids_;  // a test's key -> its matcher
   Ruleset& rs_;
   Diagnostics& d_;
   LoadStats& st_;
@@ -911,6 +965,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     if (!ok) {
       rs_.nodes_.resize(nodes_before);
       rs_.matchers_.resize(matchers_before);
+      std::erase_if(matcher_ids_, [&](const auto& kv) { return kv.second >= matchers_before; });
       rs_.children_.resize(children_before);
       ++st_.rules_rejected;
       continue;
@@ -1028,6 +1083,18 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     rs_.prefilters_.push_back(std::move(pf));
   }
   for (auto& v : rs_.variants_) std::sort(v.always_rules.begin(), v.always_rules.end());
+
+  // Matchers that several op_match nodes use keep their result per event in a memo slot.
+  {
+    std::vector<uint32_t> uses(rs_.matchers_.size(), 0), slot(rs_.matchers_.size(), Node::kNoMemo);
+    for (const Node& n : rs_.nodes_)
+      if (n.op == Node::op_match) ++uses[n.arg];
+    for (Node& n : rs_.nodes_) {
+      if (n.op != Node::op_match || uses[n.arg] < 2) continue;
+      if (slot[n.arg] == Node::kNoMemo) slot[n.arg] = rs_.memo_slots_++;
+      n.memo = slot[n.arg];
+    }
+  }
 
   // Variant dispatch: key on the first two value tests of each variant (on different fields),
   // so that an event's lookup finds the few variants it can belong to.

@@ -24,6 +24,7 @@ MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
   variant_stamp_.assign(rs.variants_.size(), 0);
   seen_.assign(rs.compiled_.size(), PrefilterSeen{});
   rule_stamp_.assign(rs.rules_.size(), 0);
+  memo_.assign(rs.memo_slots_, 0);
 }
 
 void MatchContext::ScanBuffer::reset(size_t bytes, size_t values) {
@@ -255,7 +256,14 @@ bool Ruleset::eval(uint32_t ni, const Event& e, MatchContext& c) const {
   const Node& n = nodes_[ni];
   const uint32_t* kids = children_.data() + n.first_child;
   switch (n.op) {
-    case Node::op_match: return eval_matcher(matchers_[n.arg], e, c);
+    case Node::op_match: {
+      if (n.memo == Node::kNoMemo) return eval_matcher(matchers_[n.arg], e, c);
+      uint64_t& m = c.memo_[n.memo];
+      if ((m >> 1) == c.stamp_) return (m & 1) != 0;
+      const bool r = eval_matcher(matchers_[n.arg], e, c);
+      m = (uint64_t{c.stamp_} << 1) | uint64_t{r};
+      return r;
+    }
     case Node::op_and:
       for (uint32_t k = 0; k < n.child_count; ++k)
         if (!eval(kids[k], e, c)) return false;
@@ -356,6 +364,7 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
     std::fill(c.variant_stamp_.begin(), c.variant_stamp_.end(), 0);
     std::fill(c.seen_.begin(), c.seen_.end(), PrefilterSeen{});
     std::fill(c.rule_stamp_.begin(), c.rule_stamp_.end(), 0);
+    std::fill(c.memo_.begin(), c.memo_.end(), 0);
     c.stamp_ = 1;
   }
   active_variants(e, c);

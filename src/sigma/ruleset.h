@@ -89,10 +89,14 @@ struct FieldMatcher {
 
 struct Node {
   enum Op : uint8_t { op_and, op_or, op_not, op_at_least, op_match, op_true, op_false };
+  static constexpr uint32_t kNoMemo = UINT32_MAX;
   Op op = op_true;
   uint32_t arg = 0;          // matcher index (op_match) or count (op_at_least)
   uint32_t first_child = 0;  // into Ruleset::children_
   uint32_t child_count = 0;
+  // op_match of a matcher several rules share (the same field, modifiers and values): its slot
+  // in MatchContext::memo_, where its result for the current event is kept.
+  uint32_t memo = kNoMemo;
 };
 
 struct RuleInfo {
@@ -213,6 +217,8 @@ class Ruleset {
   const CompiledRule& compiled(uint32_t i) const noexcept { return compiled_[i]; }
   bool needs_keyword_values() const noexcept { return needs_keywords_; }
   bool has_event_paths() const noexcept { return has_event_paths_; }
+  // Matchers several rules (or variants of a rule) share, evaluated once per event.
+  size_t shared_matchers() const noexcept { return memo_slots_; }
   const std::vector<FieldId>& time_fields() const noexcept { return time_fields_; }
   // The event's time in ns since the epoch: the first time field (time_fields()) that parses.
   std::optional<int64_t> event_time(const Event& e) const;
@@ -267,6 +273,7 @@ class Ruleset {
   std::vector<Prefilter> prefilters_;
   uint32_t keyword_min_len_ = UINT32_MAX;  // the shortest keyword literal of any prefilter
   std::vector<std::shared_ptr<const match::LiteralSet>> accelerated_;  // for scratch sizing
+  uint32_t memo_slots_ = 0;  // matchers several op_match nodes share (Node::memo)
 };
 
 // Per-thread scratch for Ruleset::match.
@@ -304,6 +311,7 @@ class MatchContext {
   std::vector<PrefilterSeen> seen_;
   std::vector<uint32_t> candidates_;
   std::vector<uint32_t> rule_stamp_;
+  std::vector<uint64_t> memo_;  // by Node::memo: (stamp << 1) | result of a shared matcher
   std::string value_buf_;  // a value copied for a contains-set scan
   // The event's values of each key field, as ids (unknown values left out): key_ids_ from
   // key_begin_[slot] to key_begin_[slot + 1].

@@ -376,3 +376,38 @@ TEST(Prefilter, LongValueListsByHashLookup) {
   };
   expect_cases(on, off, cases);
 }
+
+// A test several rules have (same fields after mapping, modifiers and values) is one matcher,
+// evaluated once per event and remembered for that event only: under `not`, with other tests,
+// across events, and not shared between variants whose mapping renames its field.
+TEST(Prefilter, SharedTestsAreEvaluatedOncePerEvent) {
+  auto rule = [](const std::string& title, const std::string& det, const std::string& cond) {
+    return "title: " + title + "\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + det +
+           "  condition: " + cond + "\n";
+  };
+  std::vector<std::string> rules = {
+      rule("a", "  sel:\n    Image|endswith: '\\cmd.exe'\n", "sel"),
+      rule("b", "  sel:\n    Image|endswith: '\\cmd.exe'\n  f:\n    User: x\n", "sel and not f"),
+      rule("c", "  f2:\n    Image|endswith: '\\cmd.exe'\n", "not f2"),
+      rule("d", "  sel:\n    Image|endswith: '\\cmd.exe'\n    User: x\n", "sel"),
+  };
+  Side on(rules, true), off(rules, false);
+  ASSERT_EQ(on.rs->rules().size(), rules.size());
+  EXPECT_GT(on.rs->shared_matchers(), 0u);
+  auto sysmon = [](const std::string& data) {
+    return R"({"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1},"EventData":{)" + data + "}}}";
+  };
+  auto security = [](const std::string& data) {
+    return R"({"Event":{"System":{"Channel":"Security","EventID":4688},"EventData":{)" + data + "}}}";
+  };
+  std::vector<Case> cases = {
+      {sysmon(R"("Image":"C:\\cmd.exe","User":"y")"), {"a", "b"}},
+      {sysmon(R"("Image":"C:\\notepad.exe","User":"x")"), {"c"}},
+      {sysmon(R"("Image":"C:\\CMD.EXE","User":"x")"), {"a", "d"}},
+      {sysmon(R"("Image":"C:\\cmd.exe","User":"y")"), {"a", "b"}},
+      {security(R"("NewProcessName":"C:\\cmd.exe","User":"y")"), {"a", "b"}},
+      {security(R"("Image":"C:\\cmd.exe","User":"x")"), {"c"}},
+      {sysmon(R"("Image":"C:\\x.exe")"), {"c"}},
+  };
+  expect_cases(on, off, cases);
+}
