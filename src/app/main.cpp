@@ -134,6 +134,14 @@ int cmd_scan(const RuleArgs& ra, const std::vector<std::string>& inputs, const s
   auto rs = sigma::Ruleset::load(ra.options(), diags, st);
   double compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!quiet) print_diagnostics(diags, false, 20);
+  if (st.mapping_failed) {
+    // Without it every rule would run on every event: slower, and with detections the mapping
+    // would not give.
+    fmt::print(stderr,
+               "error: the log-source mapping could not be loaded; name one with --mapping, or pass --no-mapping to "
+               "evaluate every rule against every event\n");
+    return 2;
+  }
   if (st.rules_loaded == 0 && st.correlations == 0) {
     fmt::print(stderr, "error: no rule could be loaded from {}\n", fmt::join(ra.rules, ", "));
     return 2;

@@ -1194,7 +1194,7 @@ std::vector<std::string> split_yaml_documents(const std::string& text) {
 std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnostics& d, LoadStats& st) {
   auto rs = std::shared_ptr<Ruleset>(new Ruleset());
   LogSourceMap map;
-  if (!opt.mapping_paths.empty()) map.load(opt.mapping_paths, d);
+  if (!opt.mapping_paths.empty() && !map.load(opt.mapping_paths, d)) st.mapping_failed = true;
   if (!opt.mapping_text.empty()) map.load_text(opt.mapping_text, "<mapping>", d);
   Placeholders ph;
   if (!opt.placeholders_path.empty()) ph.load(opt.placeholders_path, d);
