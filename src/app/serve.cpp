@@ -264,6 +264,13 @@ int run_serve(ServeConfig cfg) {
   sigma::Diagnostics diags;
   sigma::LoadStats stats;
   auto rules = sigma::Ruleset::load(ro, diags, stats);
+  if (stats.mapping_failed) {  // without it every rule would run on every event
+    for (const auto& d : diags.items())
+      if (d.severity == sigma::Severity::error && d.file.rfind(cfg.config_dir + "/logsources", 0) == 0)
+        fmt::print(stderr, "{}\n", sigma::format_diagnostic(d));
+    fmt::print(stderr, "lachan serve: the log-source mapping {}/logsources could not be loaded\n", cfg.config_dir);
+    return 2;
+  }
   if (stats.rules_loaded == 0) {
     fmt::print(stderr, "lachan serve: no rules loaded from {}\n", fmt::join(cfg.rules, ", "));
     return 2;
