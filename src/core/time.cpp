@@ -2,10 +2,10 @@
 
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 
 namespace lachan {
 
@@ -195,35 +195,19 @@ std::string format_timestamp(int64_t ns) {
   CivilTime t = civil_from_ns(ns);
   int64_t frac = ns % 1000000000;
   if (frac < 0) frac += 1000000000;
-  if (t.year < 0 || t.year > 9999) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", t.year, t.month, t.day, t.hour, t.minute,
-                  t.second, static_cast<long long>(frac / 1000));
-    return buf;
-  }
-  // The common case digit by digit: this runs for every detection written, and snprintf would
-  // cost more than the rest of the formatting.
+  // Digit by digit (this runs for every detection written; snprintf cost more than the rest).
+  // int64 nanoseconds span the years 1677 to 2262: always four digits.
+  const int64_t parts[] = {t.year, t.month, t.day, t.hour, t.minute, t.second, frac / 1000};
+  const int widths[] = {4, 2, 2, 2, 2, 2, 6};
+  const char after[] = "--T::.Z";
   std::string out(27, '\0');
   char* p = out.data();
-  auto digits = [&p](int64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
-    p += n;
-  };
-  auto sep = [&p](char c) { *p++ = c; };
-  digits(t.year, 4);
-  sep('-');
-  digits(t.month, 2);
-  sep('-');
-  digits(t.day, 2);
-  sep('T');
-  digits(t.hour, 2);
-  sep(':');
-  digits(t.minute, 2);
-  sep(':');
-  digits(t.second, 2);
-  sep('.');
-  digits(frac / 1000, 6);
-  sep('Z');
+  for (size_t k = 0; k < std::size(parts); ++k) {
+    int64_t v = parts[k];
+    for (int i = widths[k] - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+    p += widths[k];
+    *p++ = after[k];
+  }
   return out;
 }
 

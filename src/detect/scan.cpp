@@ -397,14 +397,11 @@ BatchResult Scanner::Worker::process(Scanner& s, Task t) {
     if (hits.empty()) continue;
     std::optional<int64_t> ts = s.rs_.event_time(ev);
     if (!ts) ++r.no_time;
-    // The timestamp's text only when a detection is written with it (not for --format none).
+    // The timestamp's text only when a detection is written with it (not for --format none);
+    // empty when the event has no time.
     std::string ts_text;
-    bool ts_done = !ts || s.opt_.format == OutputFormat::none;
     auto ts_string = [&]() -> const std::string& {
-      if (!ts_done) {
-        ts_text = format_timestamp(*ts);
-        ts_done = true;
-      }
+      if (ts && ts_text.empty()) ts_text = format_timestamp(*ts);
       return ts_text;
     };
     for (uint32_t ci : hits) {

@@ -236,8 +236,12 @@ class Compiler {
   // The most selective clause of a condition.
   static const Clause& best_clause(const std::vector<Clause>& cnf) {
     size_t best = 0;
+    double best_cost = atoms_cost(cnf[0]);
     for (size_t i = 1; i < cnf.size(); ++i)
-      if (atoms_cost(cnf[i]) < atoms_cost(cnf[best])) best = i;
+      if (double c = atoms_cost(cnf[i]); c < best_cost) {
+        best = i;
+        best_cost = c;
+      }
     return cnf[best];
   }
   // Any of the parts. When the parts have few clauses, every clause of the distributed form:

@@ -59,7 +59,7 @@ struct AffixSet {
   FieldRegistry equals, prefixes, suffixes;
   std::vector<uint32_t> prefix_lengths, suffix_lengths;  // distinct, ascending
   bool match(std::string_view lower) const {
-    if (equals.size() && equals.find(lower) != kNoField) return true;
+    if (equals.find(lower) != kNoField) return true;
     for (uint32_t n : prefix_lengths) {
       if (n > lower.size()) break;
       if (prefixes.find(lower.substr(0, n)) != kNoField) return true;

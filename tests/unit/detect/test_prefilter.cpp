@@ -377,9 +377,10 @@ TEST(Prefilter, LongValueListsByHashLookup) {
   expect_cases(on, off, cases);
 }
 
-// A test several rules have (same fields after mapping, modifiers and values) is one matcher,
-// evaluated once per event and remembered for that event only: under `not`, with other tests,
-// across events, and not shared between variants whose mapping renames its field.
+// A test several rules have (same fields after mapping, modifiers and values) is one shared
+// matcher whose remembered result holds for one event only: each rule still gets its own answer
+// under `not`, with other tests, across consecutive events, and on a variant whose mapping
+// renames the field (there the test is another matcher).
 TEST(Prefilter, SharedTestsAreEvaluatedOncePerEvent) {
   auto rule = [](const std::string& title, const std::string& det, const std::string& cond) {
     return "title: " + title + "\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + det +
