@@ -15,6 +15,8 @@ struct hs_scratch;
 
 namespace lachan::match {
 
+class RegexSet;
+
 class LiteralSet {
  public:
   ~LiteralSet();
@@ -35,6 +37,7 @@ class LiteralSet {
 
    private:
     friend class LiteralSet;
+    friend class RegexSet;
     hs_scratch* s_ = nullptr;
   };
   // Makes `scratch` usable with this set (allocates or grows it); call once per thread per set.

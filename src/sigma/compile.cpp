@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "core/strings.h"
+#include "match/regex_set.h"
 #include "sigma/ruleset.h"
 #include "sigma/values.h"
 
@@ -27,9 +29,12 @@ namespace {
 
 struct Atom {
   FieldId field;
-  std::string lit;
+  std::string lit;     // or, for a regex atom, the RE2 pattern
+  bool regex = false;  // a regex without literals, which Vectorscan looks for (match::RegexSet)
+  double len = -1;     // the length it is scored as (atoms_cost); < 0: lit's, or kRegexAtomLength
 };
-// A clause: the node can only be true if one of these literals occurs (in its field).
+// A clause: the node can only be true if one of these literals occurs (in its field), or one of
+// its regex atoms may match one of its field's values.
 using Clause = std::vector<Atom>;
 // A necessary condition for a node, in conjunctive form: every clause must hold. nullopt: no
 // condition is known (the node can be true whatever literals the event holds).
@@ -50,13 +55,17 @@ bool common_in_events(const std::string& lit) {
   return false;
 }
 
+constexpr double kRegexAtomLength = 6.0;
+
 // The expected share of events an atom set selects: a literal's chance to occur roughly halves
 // with every two bytes it grows (".exe" is in nearly every process event, "\\edrfreeze" in
 // almost none), so a few long literals beat one short one.
 double atoms_cost(const Clause& a) {
   double c = 0;
   for (const auto& x : a) {
-    const double len = common_in_events(x.lit) ? 3.0 : static_cast<double>(x.lit.size());
+    // A regex atom is scored as a literal of kRegexAtomLength bytes: selective, but run over
+    // each value of its field rather than found by the literal scan.
+    const double len = x.len >= 0 ? x.len : x.regex ? kRegexAtomLength : common_in_events(x.lit) ? 3.0 : static_cast<double>(x.lit.size());
     c += 0.01 + std::exp2(-(len - 4.0) / 2.0);
   }
   return c;
@@ -294,6 +303,9 @@ class Compiler {
     std::vector<Clause> out;
     for (auto& [cost, c] : all) {
       if (out.size() >= kMaxClauses) break;
+      // A clause with a regex atom is kept only as the first: after a literal clause it would
+      // run its field's regex set on events the literal already rules out.
+      if (!out.empty() && std::any_of(c.begin(), c.end(), [](const Atom& a) { return a.regex; })) continue;
       out.push_back(std::move(c));
     }
     return out;
@@ -536,6 +548,26 @@ class Compiler {
     m.vals.push_back(std::move(vm));
   }
 
+  // A case-insensitive regex finding `lit` (ASCII; a case-sensitive value's literal is found too),
+  // or "" when there is none.
+  static std::string short_literal_regex(const std::string& lit) {
+    if (lit.empty()) return {};
+    std::string re = "(?i)";
+    for (unsigned char ch : lit) {
+      if (ch >= 0x80 || ch < 0x20) return {};
+      if (!std::isalnum(ch)) re += '\\';
+      re += static_cast<char>(ch);
+    }
+    return re;
+  }
+  // match::RegexSet::supported, once per pattern.
+  bool regex_atom_ok(const std::string& pattern) {
+    auto [it, fresh] = regex_ok_.emplace(pattern, false);
+    if (fresh) it->second = match::RegexSet::supported(pattern);
+    return it->second;
+  }
+  std::unordered_map<std::string, bool> regex_ok_;
+
   // Variants of one rule (and rules sharing a list) need the same literal set: compile it once.
   Result<std::shared_ptr<const match::LiteralSet>> cached_set(const std::vector<std::string>& lits) {
     std::string key;
@@ -550,6 +582,77 @@ class Compiler {
     return set;
   }
   std::unordered_map<std::string, std::shared_ptr<const match::LiteralSet>> set_cache_;
+  // Compiles the literal and regex sets not yet cached, on all cores; the cache then holds them
+  // (a set that fails to compile is left out, and fails again with its error when asked for).
+  void prebuild(const std::vector<const std::vector<std::string>*>& lit_lists,
+                const std::vector<const std::vector<std::string>*>& regex_lists) {
+    auto key_of = [](const std::vector<std::string>& v) {
+      std::string key;
+      for (const auto& l : v) {
+        key += l;
+        key += '\x01';
+      }
+      return key;
+    };
+    struct Job {
+      std::string key;
+      const std::vector<std::string>* items;
+      bool regex;
+      std::shared_ptr<const match::LiteralSet> lit;
+      std::shared_ptr<const match::RegexSet> re;
+    };
+    std::vector<Job> jobs;
+    std::set<std::pair<bool, std::string>> queued;
+    auto queue = [&](const std::vector<std::string>* v, bool regex) {
+      std::string key = key_of(*v);
+      if ((regex ? regex_cache_.count(key) : set_cache_.count(key)) || !queued.emplace(regex, key).second) return;
+      jobs.push_back({std::move(key), v, regex, nullptr, nullptr});
+    };
+    for (const auto* v : lit_lists) queue(v, false);
+    for (const auto* v : regex_lists) queue(v, true);
+    // Largest first, so that the longest compile does not start last.
+    std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.items->size() > b.items->size(); });
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+        Job& j = jobs[i];
+        if (j.regex) {
+          if (auto r = match::RegexSet::build(*j.items); r.ok()) j.re = *r;
+        } else {
+          if (auto r = match::LiteralSet::build(*j.items); r.ok()) j.lit = *r;
+        }
+      }
+    };
+    const size_t n = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), jobs.size());
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < n; ++t) pool.emplace_back(work);
+    work();
+    for (auto& th : pool) th.join();
+    for (auto& j : jobs) {
+      if (j.lit) set_cache_.emplace(j.key, j.lit);
+      if (j.re) {
+        regex_cache_.emplace(j.key, j.re);
+        rs_.regex_sets_.push_back(j.re);
+      }
+    }
+  }
+  // The same for regex sets (the variants of process_creation share theirs).
+  Result<std::shared_ptr<const match::RegexSet>> cached_regexes(const std::vector<std::string>& patterns) {
+    std::string key;
+    for (const auto& l : patterns) {
+      key += l;
+      key += '\x01';
+    }
+    auto it = regex_cache_.find(key);
+    if (it != regex_cache_.end()) return it->second;
+    auto set = match::RegexSet::build(patterns);
+    if (set.ok()) {
+      regex_cache_.emplace(std::move(key), *set);
+      rs_.regex_sets_.push_back(*set);
+    }
+    return set;
+  }
+  std::unordered_map<std::string, std::shared_ptr<const match::RegexSet>> regex_cache_;
 
   // The literals one of which every match of the regex must contain, each at least `min_len`
   // bytes (lowercase, as RE2's FilteredRE2 gives them: look for them in lowercased text);
@@ -765,6 +868,14 @@ class Compiler {
           per_value.push_back(std::vector<Clause>{std::move(a)});
           continue;
         }
+        if (vm.kind == ValueMatcher::regex && m.kind == FieldMatcher::values && regex_atom_ok(vm.re->pattern())) {
+          // No literal every match holds: the regex itself, which Vectorscan runs over the
+          // field's values (prefilter mode; RE2 confirms).
+          std::vector<Atom> a;
+          for (FieldId f : m.fields) a.push_back({f, vm.re->pattern(), true});
+          per_value.push_back(std::vector<Clause>{std::move(a)});
+          continue;
+        }
         if (vm.kind != ValueMatcher::pattern) {
           per_value.push_back(std::nullopt);
           continue;
@@ -776,6 +887,15 @@ class Compiler {
         for (unsigned char ch : lit) weight += ch >= 0x80 ? 2 : 1;
         bool usable = weight >= kMinAtom && lit.find('\0') == std::string::npos;
         if (!usable) {
+          // Too short for the literal sets (it would be found everywhere in every event), but
+          // still a test of this one field: a regex atom, in the field's regex set.
+          std::string re = short_literal_regex(lit);
+          if (m.kind == FieldMatcher::values && !re.empty() && regex_atom_ok(re)) {
+            std::vector<Atom> a;
+            for (FieldId f : m.fields) a.push_back({f, re, true, static_cast<double>(weight)});
+            per_value.push_back(std::vector<Clause>{std::move(a)});
+            continue;
+          }
           per_value.push_back(std::nullopt);
           continue;
         }
@@ -1025,8 +1145,24 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
   // One prefilter per variant: a smaller literal set, scanned over that variant's fields only.
   std::map<uint32_t, std::vector<const Pending*>> by_variant;
   for (const auto& p : pending) by_variant[rs_.compiled_[p.compiled].variant].push_back(&p);
-  for (auto& [vi, list] : by_variant) {
+  // Each variant's sets are gathered first, then the distinct ones compiled on all cores at once
+  // (Vectorscan compiles most of the load time), then given to the variants.
+  struct Staged {
+    uint32_t vi;
+    const std::vector<const Pending*>* list;
     Prefilter pf;
+    std::vector<std::string> lits[3];
+    std::map<FieldId, std::pair<std::vector<std::string>, std::unordered_map<std::string, uint32_t>>> regexes;
+    std::map<FieldId, PrefilterRegexes> regex_targets;
+  };
+  std::vector<Staged> staged;
+  staged.reserve(by_variant.size());
+  for (auto& [vi_, list_] : by_variant) {
+    Staged& sg = staged.emplace_back();
+    sg.vi = vi_;
+    sg.list = &list_;
+    const auto& list = list_;
+    Prefilter& pf = sg.pf;
     pf.field.assign(rs_.fields_.size(), Prefilter::unbound);
     // The main field: the one most distinct literals are bound to, kept apart when the set is large.
     FieldId main = kNoField;
@@ -1036,18 +1172,39 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       for (const Pending* p : list)
         for (const auto& c : p->clauses)
           for (const auto& a : c)
-            if (a.field != kAnyField && distinct.emplace(a.field, a.lit).second) ++per_field[a.field];
+            if (a.field != kAnyField && !a.regex && distinct.emplace(a.field, a.lit).second) ++per_field[a.field];
       if (distinct.size() >= split_literals)
         for (const auto& [f, count] : per_field)
           if (main == kNoField || count > per_field[main]) main = f;
     }
     // Indexed by Prefilter::Scan: keyword literals, other field-bound ones, the main field's.
     std::unordered_map<std::string, uint32_t> ids[3];
-    std::vector<std::string> lits[3];
+    auto& lits = sg.lits;
     PrefilterSet* sets[3] = {&pf.keywords, &pf.fields, &pf.main};
+    // Regex atoms, by field: their patterns and each pattern's position.
+    auto& regexes = sg.regexes;
+    auto& regex_targets = sg.regex_targets;
+    auto add_target = [](std::vector<PrefilterTarget>& tg, const PrefilterTarget& t) {
+      auto same = std::find_if(tg.begin(), tg.end(), [&](const PrefilterTarget& x) { return x.field == t.field && x.rule == t.rule; });
+      if (same == tg.end()) tg.push_back(t);
+      else same->clauses |= t.clauses;  // one literal in several clauses of a rule
+    };
     for (const Pending* p : list) {
       for (uint32_t ci = 0; ci < p->clauses.size(); ++ci)
         for (const auto& a : p->clauses[ci]) {
+          const PrefilterTarget t{a.field, p->compiled, uint32_t{1} << ci, rs_.compiled_[p->compiled].clause_mask};
+          if (a.regex) {
+            auto& [patterns, pos] = regexes[a.field];
+            auto [it, fresh] = pos.emplace(a.lit, static_cast<uint32_t>(patterns.size()));
+            auto& rt = regex_targets[a.field];
+            if (fresh) {
+              patterns.push_back(a.lit);
+              rt.field = a.field;
+              rt.targets.emplace_back();
+            }
+            add_target(rt.targets[it->second], t);
+            continue;
+          }
           const uint8_t k = a.field == kAnyField ? Prefilter::unbound : a.field == main ? Prefilter::main_field : Prefilter::other;
           PrefilterSet& ps = *sets[k];
           auto [it, fresh] = ids[k].emplace(a.lit, static_cast<uint32_t>(lits[k].size()));
@@ -1057,21 +1214,46 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
             ps.literal_len.push_back(static_cast<uint32_t>(a.lit.size()));
             if (ps.min_len == 0 || a.lit.size() < ps.min_len) ps.min_len = static_cast<uint32_t>(a.lit.size());
           }
-          auto& tg = ps.targets[it->second];
-          PrefilterTarget t{a.field, p->compiled, uint32_t{1} << ci, rs_.compiled_[p->compiled].clause_mask};
-          auto same = std::find_if(tg.begin(), tg.end(), [&](const PrefilterTarget& x) { return x.field == t.field && x.rule == t.rule; });
-          if (same == tg.end()) tg.push_back(t);
-          else same->clauses |= t.clauses;  // one literal in several clauses of a rule
+          add_target(ps.targets[it->second], t);
           if (k != Prefilter::unbound) pf.field[a.field] = k;
         }
     }
     st_.literals += lits[0].size() + lits[1].size() + lits[2].size();
+  }
+  {
+    std::vector<const std::vector<std::string>*> lit_lists, regex_lists;
+    for (const auto& sg : staged) {
+      for (const auto& l : sg.lits)
+        if (!l.empty()) lit_lists.push_back(&l);
+      for (const auto& [f, r] : sg.regexes) regex_lists.push_back(&r.first);
+    }
+    prebuild(lit_lists, regex_lists);
+  }
+  for (auto& sg : staged) {
+    const uint32_t vi = sg.vi;
+    const auto& list = *sg.list;
+    Prefilter& pf = sg.pf;
+    auto& lits = sg.lits;
+    auto& regexes = sg.regexes;
+    auto& regex_targets = sg.regex_targets;
+    PrefilterSet* sets[3] = {&pf.keywords, &pf.fields, &pf.main};
     std::string failure;
     for (size_t k = 0; k < 3; ++k) {
       if (lits[k].empty()) continue;
       auto set = cached_set(lits[k]);
       if (set.ok()) sets[k]->set = *set;
       else failure = set.error().message;
+    }
+    for (auto& [f, rt] : regex_targets) {
+      auto& patterns = regexes[f].first;
+      auto set = cached_regexes(patterns);
+      if (!set.ok()) {
+        failure = set.error().message;
+        break;
+      }
+      rt.set = *set;
+      st_.prefilter_regexes += patterns.size();
+      pf.regexes.push_back(std::move(rt));
     }
     if (!failure.empty()) {
       d_.error("", 0, 0, "prefilter-failed", failure + "; these rules are evaluated without prefilter");

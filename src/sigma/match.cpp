@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include <simdjson.h>
+
 #include "core/strings.h"
 #include "core/time.h"
 #include "sigma/ruleset.h"
@@ -18,6 +20,10 @@ MatchContext::MatchContext(const Ruleset& rs) : rs_(&rs) {
       (void)r.ok();  // allocation failure leaves scratch null; scan() then reports failure
     }
   for (const auto& set : rs.accelerated_) {
+    auto r = set->prepare(scratch_);
+    (void)r.ok();
+  }
+  for (const auto& set : rs.regex_sets_) {
     auto r = set->prepare(scratch_);
     (void)r.ok();
   }
@@ -74,6 +80,42 @@ int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, 
     }
   }
   return 0;
+}
+
+// A regex of a PrefilterRegexes set may match: its targets' clauses hold (as in on_literal, the
+// field is the set's own).
+struct RegexCtx {
+  const std::vector<std::vector<PrefilterTarget>>* targets;
+  PrefilterSeen* seen;
+  std::vector<uint32_t>* candidates;
+  uint32_t stamp;
+};
+
+void regex_hit(const RegexCtx& c, unsigned id) {
+  for (const PrefilterTarget& t : (*c.targets)[id]) {
+    PrefilterSeen& s = c.seen[t.rule];
+    if (s.stamp != c.stamp) {
+      s.stamp = c.stamp;
+      s.clauses = 0;
+    }
+    if (s.clauses & kCandidate) continue;
+    s.clauses |= t.clauses;
+    if (s.clauses == t.mask) {
+      s.clauses |= kCandidate;
+      c.candidates->push_back(t.rule);
+    }
+  }
+}
+
+int on_regex(unsigned id, unsigned long long /*from*/, unsigned long long /*to*/, unsigned /*flags*/, void* p) {
+  regex_hit(*static_cast<RegexCtx*>(p), id);
+  return 0;
+}
+
+// Whether Vectorscan's UTF-8 prefilter mode answers for `text` as RE2 would: valid UTF-8 (it is
+// undefined otherwise) without a vertical tab (which RE2's \S takes and Vectorscan's does not).
+bool regex_scannable(std::string_view text) {
+  return text.find('\v') == std::string_view::npos && simdjson::validate_utf8(text.data(), text.size());
 }
 
 bool compare(double a, ValueMatcher::Cmp op, double b) {
@@ -405,6 +447,19 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
       }
       scan(pf.fields, c.other_buf_, false);
       scan(pf.main, c.main_buf_, false);
+    }
+    for (const PrefilterRegexes& pr : pf.regexes) {
+      RegexCtx rc{&pr.targets, c.seen_.data(), &c.candidates_, c.stamp_};
+      for (uint32_t i = e.first(pr.field); i != Event::kNone; i = e.value(i).next) {
+        const FieldValue& v = e.value(i);
+        if (v.kind == ValueKind::null || v.text.empty()) continue;  // no regex of a set matches ""
+        if (!regex_scannable(v.text)) {
+          for (unsigned id = 0; id < pr.targets.size(); ++id) regex_hit(rc, id);  // RE2 decides
+          continue;
+        }
+        if (!pr.set->scan(v.text, c.scratch_, &on_regex, &rc))
+          for (unsigned id = 0; id < pr.targets.size(); ++id) regex_hit(rc, id);
+      }
     }
     if (pf.keywords.set) {
       if (!all_built) {

@@ -18,6 +18,7 @@
 #include "match/cidr.h"
 #include "match/literal_set.h"
 #include "match/pattern.h"
+#include "match/regex_set.h"
 #include "sigma/correlation.h"
 #include "sigma/diagnostics.h"
 #include "sigma/logsource_map.h"
@@ -150,6 +151,16 @@ struct PrefilterSet {
   std::vector<std::vector<PrefilterTarget>> targets;  // by literal
 };
 
+// The regexes of one field that have no literal the literal sets could look for (every rule
+// with such a regex alone would otherwise be evaluated on every event of its variant): run by
+// Vectorscan in prefilter mode over each value of the field; a regex it reports satisfies its
+// targets' clauses as a literal does, and RE2 confirms when the rule is evaluated.
+struct PrefilterRegexes {
+  FieldId field = kNoField;
+  std::shared_ptr<const match::RegexSet> set;
+  std::vector<std::vector<PrefilterTarget>> targets;  // by regex
+};
+
 // The prefilter of one variant. Field-bound literals are scanned over the values of the fields
 // they are bound to only; keyword literals (found in any value) have a set of their own, scanned
 // over every value, so that one keyword rule does not make the large field-bound set scan the
@@ -161,6 +172,7 @@ struct Prefilter {
   PrefilterSet main;      // literals bound to the main field (empty set when not split)
   PrefilterSet fields;    // the other field-bound literals
   PrefilterSet keywords;
+  std::vector<PrefilterRegexes> regexes;  // by field
   std::vector<uint8_t> field;  // by FieldId: a Scan
 };
 
@@ -190,6 +202,7 @@ struct LoadStats {
   size_t prefiltered_instances = 0;
   size_t literals = 0;
   size_t split_prefilters = 0;  // variants whose main field's literals have a set of their own
+  size_t prefilter_regexes = 0;  // regexes run by Vectorscan as prefilter atoms (PrefilterRegexes)
   bool mapping_failed = false;  // a log-source mapping named in the options could not be loaded
   std::map<std::string, size_t> rejected_by_code;
 };
@@ -274,6 +287,7 @@ class Ruleset {
   std::vector<Prefilter> prefilters_;
   uint32_t keyword_min_len_ = UINT32_MAX;  // the shortest keyword literal of any prefilter
   std::vector<std::shared_ptr<const match::LiteralSet>> accelerated_;  // for scratch sizing
+  std::vector<std::shared_ptr<const match::RegexSet>> regex_sets_;     // likewise
   uint32_t memo_slots_ = 0;  // matchers several op_match nodes share (Node::memo)
 };
 

@@ -36,6 +36,10 @@ std::string yaml_quote(const std::string& s) {
 std::string json_quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\v') {
+      out += "\\u000b";
+      continue;
+    }
     if (c == '\\' || c == '"') out += '\\';
     out += c;
   }
@@ -64,6 +68,12 @@ struct Gen {
     return v;
   }
   std::string regex() {
+    // Regexes without a literal of 4 bytes (run by Vectorscan as regex atoms), some over
+    // multi-byte characters, where a byte-wise '.' or \S would differ from RE2's.
+    static const char* const kBare[] = {R"(\s[a-f0-9x]{1,2}\s)", R"(\\.t)",   R"(\\[^\\]{1,3}\.)", R"(^a.?b)",
+                                        R"(x\Sx)",               R"(\w+\s\w)", R"([A-Z]:\\)",          R"(\x{20ac}.)",
+                                        R"((?i)/C\s)",           R"(\.\w{2}$)"};
+    if (coin(30)) return kBare[pick(std::size(kBare))];
     std::string r = RE2::QuoteMeta(token());
     if (coin(50)) r += coin(50) ? ".*" : "[^x]{0,4}";
     if (coin(60)) r += RE2::QuoteMeta(token());
@@ -129,6 +139,7 @@ struct Gen {
         for (auto& c : t)
           if (c >= 'a' && c <= 'z' && coin(50)) c = static_cast<char>(c - 32);
       if (coin(10) && !t.empty() && (t[0] == '-' || t[0] == '/')) t = "\xE2\x80\x94" + t.substr(1);  // em dash flag
+      if (coin(3)) t += '\v';  // RE2's \S takes it, Vectorscan's does not: such values bypass the regex atoms
       v += t;
     }
     return v;
@@ -224,6 +235,7 @@ TEST(Prefilter, SameMatchesWithAndWithoutPrefilter) {
     ASSERT_EQ(on.rs->rules().size(), rules.size());
     ASSERT_EQ(off.rs->rules().size(), rules.size());
     EXPECT_GT(on.stats.prefiltered_instances, on.stats.compiled_instances / 2) << "the prefilter should cover most rules";
+    EXPECT_GT(on.stats.prefilter_regexes, 0u);
     EXPECT_EQ(off.stats.prefiltered_instances, 0u);
     if (seed >= 4) {
       EXPECT_GT(on.stats.split_prefilters, 0u);
@@ -318,6 +330,65 @@ TEST(Prefilter, ClausesKeywordsGuardsAndNonAsciiCase) {
       {ev("C:\\x\\a.exe", "echo hello", "c", "привет"), {}},
   };
   expect_cases(on, off, cases);
+}
+
+// A regex with no literal of 4 bytes, and contains values shorter than 4 bytes, are no longer
+// evaluated on every event of their log source: Vectorscan runs them over their field's values
+// (regex atoms) and the rule is a candidate only where one may match. Values Vectorscan cannot
+// answer for as RE2 would (a vertical tab, bytes that are not UTF-8) make every regex atom of
+// their field hold, so RE2 and the rule still decide.
+TEST(Prefilter, RegexAtomsAndShortLiterals) {
+  auto rule = [](const std::string& title, const std::string& det) {
+    return "title: " + title + "\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + det;
+  };
+  std::vector<std::string> rules = {
+      rule("hexargs", "  sel:\n    CommandLine|re: '\\s[a-fA-F0-9]{8}\\s[a-fA-F0-9]{4}'\n  condition: sel\n"),
+      rule("caret", "  sel:\n    CommandLine|contains:\n      - '^^'\n      - ',;,'\n  condition: sel\n"),
+      rule("short", "  sel:\n    CommandLine|contains: '~1\\'\n  filter:\n    Image|endswith: '\\ok.exe'\n"
+                    "  condition: sel and not filter\n"),
+      rule("anychar", "  sel:\n    CommandLine|re: 'x\\Sx'\n  condition: sel\n"),
+  };
+  Side on(rules, true), off(rules, false);
+  ASSERT_EQ(on.rs->rules().size(), rules.size());
+  EXPECT_EQ(on.stats.prefiltered_instances, on.stats.compiled_instances) << "no rule should run on every event";
+  EXPECT_GE(on.stats.prefilter_regexes, 5u);
+  auto ev = [](const std::string& image, const std::string& cmd) {
+    return R"({"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1},"EventData":{"Image":)" +
+           json_quote(image) + R"(,"CommandLine":)" + json_quote(cmd) + "}}}";
+  };
+  std::vector<Case> cases = {
+      {ev("C:\\a.exe", "jp.exe deadBEEF 0a1b"), {"hexargs"}},
+      {ev("C:\\a.exe", "jp.exe deadBEEF"), {}},
+      {ev("C:\\a.exe", "jp.exe deadbeeg 0a1b"), {}},
+      {ev("C:\\a.exe", "c^^md /c"), {"caret"}},
+      {ev("C:\\a.exe", "cmd ,;, x"), {"caret"}},
+      {ev("C:\\a.exe", "c^md"), {}},
+      {ev("C:\\a.exe", "type C:\\PROGRA~1\\x"), {"short"}},
+      {ev("C:\\ok.exe", "type C:\\PROGRA~1\\x"), {}},
+      {ev("C:\\a.exe", "type C:\\PROGRA~2\\x"), {}},
+      {ev("C:\\a.exe", "x\xC3\xA9x"), {"anychar"}},  // one character of two bytes
+      {ev("C:\\a.exe", "x\vx ^^"), {"caret", "anychar"}},
+      {ev("C:\\a.exe", "x  x"), {}},
+  };
+  expect_cases(on, off, cases);
+
+  // Text that is not UTF-8 (as a syslog or CSV line may hold) is not given to Vectorscan.
+  auto hand_built = [](Side& side) {
+    Event e;
+    const FieldRegistry& f = side.rs->fields();
+    e.reset(f.size());
+    e.add(f.find("Channel"), "Microsoft-Windows-Sysmon/Operational", ValueKind::string);
+    e.add(f.find("EventID"), "1", ValueKind::number);
+    e.add(f.find("CommandLine"), "\xFF xax 12345678 1234 \xFE", ValueKind::string);
+    std::vector<uint32_t> hits;
+    side.rs->match(e, *side.ctx, hits);
+    std::vector<std::string> titles;
+    for (uint32_t h : hits) titles.push_back(side.rs->rules()[side.rs->compiled(h).rule].title);
+    return titles;
+  };
+  const std::vector<std::string> want = {"hexargs", "anychar"};
+  EXPECT_EQ(hand_built(on), want);
+  EXPECT_EQ(hand_built(off), want);
 }
 
 // Long lists of equals / startswith / endswith values are answered by hash lookups (AffixSet):
