@@ -57,6 +57,22 @@ struct ScanCtx {
 
 constexpr uint32_t kCandidate = 1u << 31;  // in Seen::clauses: already a candidate
 
+// A literal or regex atom of target `t` was found: its clauses hold; with all of them, the rule
+// becomes a candidate.
+inline void mark(const PrefilterTarget& t, PrefilterSeen* seen, std::vector<uint32_t>& candidates, uint32_t stamp) {
+  PrefilterSeen& s = seen[t.rule];
+  if (s.stamp != stamp) {
+    s.stamp = stamp;
+    s.clauses = 0;
+  }
+  if (s.clauses & kCandidate) return;
+  s.clauses |= t.clauses;
+  if (s.clauses == t.mask) {  // every clause holds: evaluate the rule
+    s.clauses |= kCandidate;
+    candidates.push_back(t.rule);
+  }
+}
+
 int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* p) {
   auto* c = static_cast<ScanCtx*>(p);
   FieldId f = kAnyField;
@@ -65,20 +81,8 @@ int on_literal(unsigned id, unsigned long long /*from*/, unsigned long long to, 
     const uint32_t* it = std::upper_bound(c->seg_start, c->seg_start + c->segs, start);
     f = c->seg_field[it - c->seg_start - 1];
   }
-  for (const PrefilterTarget& t : (*c->targets)[id]) {
-    if (t.field != f && t.field != kAnyField) continue;
-    PrefilterSeen& s = c->seen[t.rule];
-    if (s.stamp != c->stamp) {
-      s.stamp = c->stamp;
-      s.clauses = 0;
-    }
-    if (s.clauses & kCandidate) continue;
-    s.clauses |= t.clauses;
-    if (s.clauses == t.mask) {  // every clause holds: evaluate the rule
-      s.clauses |= kCandidate;
-      c->candidates->push_back(t.rule);
-    }
-  }
+  for (const PrefilterTarget& t : (*c->targets)[id])
+    if (t.field == f || t.field == kAnyField) mark(t, c->seen, *c->candidates, c->stamp);
   return 0;
 }
 
@@ -92,19 +96,7 @@ struct RegexCtx {
 };
 
 void regex_hit(const RegexCtx& c, unsigned id) {
-  for (const PrefilterTarget& t : (*c.targets)[id]) {
-    PrefilterSeen& s = c.seen[t.rule];
-    if (s.stamp != c.stamp) {
-      s.stamp = c.stamp;
-      s.clauses = 0;
-    }
-    if (s.clauses & kCandidate) continue;
-    s.clauses |= t.clauses;
-    if (s.clauses == t.mask) {
-      s.clauses |= kCandidate;
-      c.candidates->push_back(t.rule);
-    }
-  }
+  for (const PrefilterTarget& t : (*c.targets)[id]) mark(t, c.seen, *c.candidates, c.stamp);
 }
 
 int on_regex(unsigned id, unsigned long long /*from*/, unsigned long long /*to*/, unsigned /*flags*/, void* p) {
