@@ -1,5 +1,7 @@
 #include "match/literal_set.h"
 
+#include "match/vectorscan.h"
+
 #include <hs/hs.h>
 
 #include <cstring>
@@ -33,22 +35,29 @@ Result<std::shared_ptr<const LiteralSet>> LiteralSet::build(const std::vector<st
   hs_compile_error_t* err = nullptr;
   hs_error_t rc = hs_compile_lit_multi(ptrs.data(), flags.data(), ids.data(), lens.data(),
                                        static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK, nullptr, &set->db_, &err);
-  if (rc != HS_SUCCESS) {
-    std::string msg = err && err->message ? err->message : "unknown error";
-    int expr = err ? err->expression : -1;
-    if (err) hs_free_compile_error(err);
-    return make_error(Errc::internal, fmt::format("vectorscan could not compile {} literals (literal {}): {}",
-                                                  literals.size(), expr, msg));
-  }
+  if (rc != HS_SUCCESS) return detail::compile_error(err, literals.size(), "literals", "literal");
   return std::shared_ptr<const LiteralSet>(set);
 }
 
-Result<void> LiteralSet::prepare(Scratch& scratch) const {
-  if (!db_) return {};
-  if (hs_alloc_scratch(db_, &scratch.s_) != HS_SUCCESS)
+Result<void> LiteralSet::prepare(Scratch& scratch) const { return detail::alloc_scratch(db_, &scratch.s_); }
+
+namespace detail {
+
+Result<void> alloc_scratch(const hs_database* db, hs_scratch** scratch) {
+  if (!db) return {};
+  if (hs_alloc_scratch(db, scratch) != HS_SUCCESS)
     return make_error(Errc::internal, "vectorscan could not allocate scratch space");
   return {};
 }
+
+Error compile_error(hs_compile_error* err, size_t count, std::string_view what, std::string_view item) {
+  std::string msg = err && err->message ? err->message : "unknown error";
+  int expr = err ? err->expression : -1;
+  if (err) hs_free_compile_error(err);
+  return make_error(Errc::internal, fmt::format("vectorscan could not compile {} {} ({} {}): {}", count, what, item, expr, msg));
+}
+
+}  // namespace detail
 
 bool LiteralSet::scan(std::string& data, Scratch& scratch, Callback cb, void* ctx) const {
   if (!db_ || data.empty()) return true;

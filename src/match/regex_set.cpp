@@ -1,10 +1,11 @@
 #include "match/regex_set.h"
 
+#include "match/vectorscan.h"
+
 #include <hs/hs.h>
 
 #include <cstdlib>
 
-#include <fmt/format.h>
 
 namespace lachan::match {
 
@@ -49,22 +50,11 @@ Result<std::shared_ptr<const RegexSet>> RegexSet::build(const std::vector<std::s
   hs_compile_error_t* err = nullptr;
   hs_error_t rc = hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
                                    HS_MODE_BLOCK, nullptr, &set->db_, &err);
-  if (rc != HS_SUCCESS) {
-    std::string msg = err && err->message ? err->message : "unknown error";
-    int expr = err ? err->expression : -1;
-    if (err) hs_free_compile_error(err);
-    return make_error(Errc::internal, fmt::format("vectorscan could not compile {} regular expressions (expression {}): {}",
-                                                  patterns.size(), expr, msg));
-  }
+  if (rc != HS_SUCCESS) return detail::compile_error(err, patterns.size(), "regular expressions", "expression");
   return std::shared_ptr<const RegexSet>(set);
 }
 
-Result<void> RegexSet::prepare(LiteralSet::Scratch& scratch) const {
-  if (!db_) return {};
-  if (hs_alloc_scratch(db_, &scratch.s_) != HS_SUCCESS)
-    return make_error(Errc::internal, "vectorscan could not allocate scratch space");
-  return {};
-}
+Result<void> RegexSet::prepare(LiteralSet::Scratch& scratch) const { return detail::alloc_scratch(db_, &scratch.s_); }
 
 bool RegexSet::scan(std::string_view text, LiteralSet::Scratch& scratch, LiteralSet::Callback cb, void* ctx) const {
   if (!db_ || text.empty()) return true;

@@ -31,7 +31,7 @@ struct Atom {
   FieldId field;
   std::string lit;     // or, for a regex atom, the RE2 pattern
   bool regex = false;  // a regex without literals, which Vectorscan looks for (match::RegexSet)
-  double len = -1;     // the length it is scored as (atoms_cost); < 0: lit's, or kRegexAtomLength
+  double len = -1;     // the length it is scored as (atoms_cost); < 0: lit's
 };
 // A clause: the node can only be true if one of these literals occurs (in its field), or one of
 // its regex atoms may match one of its field's values.
@@ -55,6 +55,8 @@ bool common_in_events(const std::string& lit) {
   return false;
 }
 
+// A regex atom without literals is scored as a literal of this many bytes: selective, but run
+// over each value of its field rather than found by the literal scan.
 constexpr double kRegexAtomLength = 6.0;
 
 // The expected share of events an atom set selects: a literal's chance to occur roughly halves
@@ -63,9 +65,7 @@ constexpr double kRegexAtomLength = 6.0;
 double atoms_cost(const Clause& a) {
   double c = 0;
   for (const auto& x : a) {
-    // A regex atom is scored as a literal of kRegexAtomLength bytes: selective, but run over
-    // each value of its field rather than found by the literal scan.
-    const double len = x.len >= 0 ? x.len : x.regex ? kRegexAtomLength : common_in_events(x.lit) ? 3.0 : static_cast<double>(x.lit.size());
+    const double len = x.len >= 0 ? x.len : common_in_events(x.lit) ? 3.0 : static_cast<double>(x.lit.size());
     c += 0.01 + std::exp2(-(len - 4.0) / 2.0);
   }
   return c;
@@ -568,13 +568,18 @@ class Compiler {
   }
   std::unordered_map<std::string, bool> regex_ok_;
 
-  // Variants of one rule (and rules sharing a list) need the same literal set: compile it once.
-  Result<std::shared_ptr<const match::LiteralSet>> cached_set(const std::vector<std::string>& lits) {
+  // The cache key of a literal or regex set: its items in order.
+  static std::string set_key(const std::vector<std::string>& items) {
     std::string key;
-    for (const auto& l : lits) {
+    for (const auto& l : items) {
       key += l;
       key += '\x01';
     }
+    return key;
+  }
+  // Variants of one rule (and rules sharing a list) need the same literal set: compile it once.
+  Result<std::shared_ptr<const match::LiteralSet>> cached_set(const std::vector<std::string>& lits) {
+    std::string key = set_key(lits);
     auto it = set_cache_.find(key);
     if (it != set_cache_.end()) return it->second;
     auto set = match::LiteralSet::build(lits);
@@ -586,14 +591,6 @@ class Compiler {
   // (a set that fails to compile is left out, and fails again with its error when asked for).
   void prebuild(const std::vector<const std::vector<std::string>*>& lit_lists,
                 const std::vector<const std::vector<std::string>*>& regex_lists) {
-    auto key_of = [](const std::vector<std::string>& v) {
-      std::string key;
-      for (const auto& l : v) {
-        key += l;
-        key += '\x01';
-      }
-      return key;
-    };
     struct Job {
       std::string key;
       const std::vector<std::string>* items;
@@ -604,7 +601,7 @@ class Compiler {
     std::vector<Job> jobs;
     std::set<std::pair<bool, std::string>> queued;
     auto queue = [&](const std::vector<std::string>* v, bool regex) {
-      std::string key = key_of(*v);
+      std::string key = set_key(*v);
       if ((regex ? regex_cache_.count(key) : set_cache_.count(key)) || !queued.emplace(regex, key).second) return;
       jobs.push_back({std::move(key), v, regex, nullptr, nullptr});
     };
@@ -638,11 +635,7 @@ class Compiler {
   }
   // The same for regex sets (the variants of process_creation share theirs).
   Result<std::shared_ptr<const match::RegexSet>> cached_regexes(const std::vector<std::string>& patterns) {
-    std::string key;
-    for (const auto& l : patterns) {
-      key += l;
-      key += '\x01';
-    }
+    std::string key = set_key(patterns);
     auto it = regex_cache_.find(key);
     if (it != regex_cache_.end()) return it->second;
     auto set = match::RegexSet::build(patterns);
@@ -872,7 +865,7 @@ class Compiler {
           // No literal every match holds: the regex itself, which Vectorscan runs over the
           // field's values (prefilter mode; RE2 confirms).
           std::vector<Atom> a;
-          for (FieldId f : m.fields) a.push_back({f, vm.re->pattern(), true});
+          for (FieldId f : m.fields) a.push_back({f, vm.re->pattern(), true, kRegexAtomLength});
           per_value.push_back(std::vector<Clause>{std::move(a)});
           continue;
         }
@@ -1152,8 +1145,13 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     const std::vector<const Pending*>* list;
     Prefilter pf;
     std::vector<std::string> lits[3];
-    std::map<FieldId, std::pair<std::vector<std::string>, std::unordered_map<std::string, uint32_t>>> regexes;
-    std::map<FieldId, PrefilterRegexes> regex_targets;
+    // Regex atoms, by field: their patterns, each pattern's position, and its targets.
+    struct Regexes {
+      std::vector<std::string> patterns;
+      std::unordered_map<std::string, uint32_t> pos;
+      PrefilterRegexes pr;
+    };
+    std::map<FieldId, Regexes> regexes;
   };
   std::vector<Staged> staged;
   staged.reserve(by_variant.size());
@@ -1181,9 +1179,6 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     std::unordered_map<std::string, uint32_t> ids[3];
     auto& lits = sg.lits;
     PrefilterSet* sets[3] = {&pf.keywords, &pf.fields, &pf.main};
-    // Regex atoms, by field: their patterns and each pattern's position.
-    auto& regexes = sg.regexes;
-    auto& regex_targets = sg.regex_targets;
     auto add_target = [](std::vector<PrefilterTarget>& tg, const PrefilterTarget& t) {
       auto same = std::find_if(tg.begin(), tg.end(), [&](const PrefilterTarget& x) { return x.field == t.field && x.rule == t.rule; });
       if (same == tg.end()) tg.push_back(t);
@@ -1194,15 +1189,14 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
         for (const auto& a : p->clauses[ci]) {
           const PrefilterTarget t{a.field, p->compiled, uint32_t{1} << ci, rs_.compiled_[p->compiled].clause_mask};
           if (a.regex) {
-            auto& [patterns, pos] = regexes[a.field];
-            auto [it, fresh] = pos.emplace(a.lit, static_cast<uint32_t>(patterns.size()));
-            auto& rt = regex_targets[a.field];
+            auto& rx = sg.regexes[a.field];
+            auto [it, fresh] = rx.pos.emplace(a.lit, static_cast<uint32_t>(rx.patterns.size()));
             if (fresh) {
-              patterns.push_back(a.lit);
-              rt.field = a.field;
-              rt.targets.emplace_back();
+              rx.patterns.push_back(a.lit);
+              rx.pr.field = a.field;
+              rx.pr.targets.emplace_back();
             }
-            add_target(rt.targets[it->second], t);
+            add_target(rx.pr.targets[it->second], t);
             continue;
           }
           const uint8_t k = a.field == kAnyField ? Prefilter::unbound : a.field == main ? Prefilter::main_field : Prefilter::other;
@@ -1225,7 +1219,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     for (const auto& sg : staged) {
       for (const auto& l : sg.lits)
         if (!l.empty()) lit_lists.push_back(&l);
-      for (const auto& [f, r] : sg.regexes) regex_lists.push_back(&r.first);
+      for (const auto& [f, rx] : sg.regexes) regex_lists.push_back(&rx.patterns);
     }
     prebuild(lit_lists, regex_lists);
   }
@@ -1234,8 +1228,6 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
     const auto& list = *sg.list;
     Prefilter& pf = sg.pf;
     auto& lits = sg.lits;
-    auto& regexes = sg.regexes;
-    auto& regex_targets = sg.regex_targets;
     PrefilterSet* sets[3] = {&pf.keywords, &pf.fields, &pf.main};
     std::string failure;
     for (size_t k = 0; k < 3; ++k) {
@@ -1244,16 +1236,15 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       if (set.ok()) sets[k]->set = *set;
       else failure = set.error().message;
     }
-    for (auto& [f, rt] : regex_targets) {
-      auto& patterns = regexes[f].first;
-      auto set = cached_regexes(patterns);
+    for (auto& [f, rx] : sg.regexes) {
+      auto set = cached_regexes(rx.patterns);
       if (!set.ok()) {
         failure = set.error().message;
         break;
       }
-      rt.set = *set;
-      st_.prefilter_regexes += patterns.size();
-      pf.regexes.push_back(std::move(rt));
+      rx.pr.set = *set;
+      st_.prefilter_regexes += rx.patterns.size();
+      pf.regexes.push_back(std::move(rx.pr));
     }
     if (!failure.empty()) {
       d_.error("", 0, 0, "prefilter-failed", failure + "; these rules are evaluated without prefilter");

@@ -445,11 +445,8 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
       for (uint32_t i = e.first(pr.field); i != Event::kNone; i = e.value(i).next) {
         const FieldValue& v = e.value(i);
         if (v.kind == ValueKind::null || v.text.empty()) continue;  // no regex of a set matches ""
-        if (!regex_scannable(v.text)) {
-          for (unsigned id = 0; id < pr.targets.size(); ++id) regex_hit(rc, id);  // RE2 decides
-          continue;
-        }
-        if (!pr.set->scan(v.text, c.scratch_, &on_regex, &rc))
+        // A value Vectorscan cannot answer for (or a failed scan): every regex may match, RE2 decides.
+        if (!regex_scannable(v.text) || !pr.set->scan(v.text, c.scratch_, &on_regex, &rc))
           for (unsigned id = 0; id < pr.targets.size(); ++id) regex_hit(rc, id);
       }
     }

@@ -202,7 +202,7 @@ struct LoadStats {
   size_t prefiltered_instances = 0;
   size_t literals = 0;
   size_t split_prefilters = 0;  // variants whose main field's literals have a set of their own
-  size_t prefilter_regexes = 0;  // regexes run by Vectorscan as prefilter atoms (PrefilterRegexes)
+  size_t prefilter_regexes = 0;  // regex atoms (PrefilterRegexes), counted once per variant holding them
   bool mapping_failed = false;  // a log-source mapping named in the options could not be loaded
   std::map<std::string, size_t> rejected_by_code;
 };
