@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "core/strings.h"
+#include "match/anchor_set.h"
 #include "match/regex_set.h"
 #include "sigma/ruleset.h"
 #include "sigma/values.h"
@@ -32,6 +33,9 @@ struct Atom {
   std::string lit;     // or, for a regex atom, the RE2 pattern
   bool regex = false;  // a regex without literals, which Vectorscan looks for (match::RegexSet)
   double len = -1;     // the length it is scored as (atoms_cost); < 0: lit's
+  // A literal that must be the whole value, or its start or end (a plain, startswith or endswith
+  // value of one field): looked up by the variant's AnchorSet instead of scanned for.
+  enum Anchor : uint8_t { anywhere, whole, prefix, suffix } anchor = anywhere;
 };
 // A clause: the node can only be true if one of these literals occurs (in its field), or one of
 // its regex atoms may match one of its field's values.
@@ -61,7 +65,9 @@ constexpr double kRegexAtomLength = 6.0;
 
 // The expected share of events an atom set selects: a literal's chance to occur roughly halves
 // with every two bytes it grows (".exe" is in nearly every process event, "\\edrfreeze" in
-// almost none), so a few long literals beat one short one.
+// almost none), so a few long literals beat one short one. Anchored literals are scored as
+// unanchored ones: a whole value is rarer than the same text anywhere in it, but the values
+// rules test whole (IntegrityLevel, User, OriginalFileName) are the common ones.
 double atoms_cost(const Clause& a) {
   double c = 0;
   for (const auto& x : a) {
@@ -70,6 +76,10 @@ double atoms_cost(const Clause& a) {
   }
   return c;
 }
+
+// Anchored literals this short are left to the regex atoms (as short unanchored ones are): a
+// value's first or last two bytes are common.
+constexpr size_t kMinAnchoredAffix = 3;
 
 // Atoms shorter than this select too many candidates to be worth scanning for.
 constexpr size_t kMinAtom = 4;
@@ -873,6 +883,23 @@ class Compiler {
           per_value.push_back(std::nullopt);
           continue;
         }
+        if (m.kind == FieldMatcher::values && anchors_) {
+          // A whole value, a start or an end: a lookup in the variant's AnchorSet.
+          const auto k = vm.pat.kind();
+          const Atom::Anchor anchor = k == match::Pattern::Kind::equals        ? Atom::whole
+                                    : k == match::Pattern::Kind::starts_with ? Atom::prefix
+                                    : k == match::Pattern::Kind::ends_with   ? Atom::suffix
+                                                                              : Atom::anywhere;
+          std::string text = vm.pat.case_sensitive() ? to_lower(vm.pat.text()) : vm.pat.text();
+          if (anchor == Atom::prefix && text.size() > match::AnchorSet::kMaxAffix) text.resize(match::AnchorSet::kMaxAffix);
+          if (anchor == Atom::suffix && text.size() > match::AnchorSet::kMaxAffix) text = text.substr(text.size() - match::AnchorSet::kMaxAffix);
+          if (anchor != Atom::anywhere && !text.empty() && (anchor == Atom::whole || text.size() >= kMinAnchoredAffix)) {
+            std::vector<Atom> a;
+            for (FieldId f : m.fields) a.push_back({f, text, false, -1, anchor});
+            per_value.push_back(std::vector<Clause>{std::move(a)});
+            continue;
+          }
+        }
         std::string lit = vm.pat.longest_literal();
         if (vm.pat.case_sensitive()) lit = to_lower(lit);
         lit = cut_atom(lit);
@@ -931,6 +958,8 @@ class Compiler {
   bool ok_ = true;
 
  public:
+  bool anchors_ = true;  // RulesetOptions::prefilter_anchors
+
   // Builds everything from parsed documents.
   void build(std::vector<Rule>& rules, std::vector<Filter>& filters, std::vector<CorrelationRule>& corrs,
              const LogSourceMap& map, bool use_prefilter, size_t split_literals);
@@ -1170,7 +1199,8 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       for (const Pending* p : list)
         for (const auto& c : p->clauses)
           for (const auto& a : c)
-            if (a.field != kAnyField && !a.regex && distinct.emplace(a.field, a.lit).second) ++per_field[a.field];
+            if (a.field != kAnyField && !a.regex && a.anchor == Atom::anywhere && distinct.emplace(a.field, a.lit).second)
+              ++per_field[a.field];
       if (distinct.size() >= split_literals)
         for (const auto& [f, count] : per_field)
           if (main == kNoField || count > per_field[main]) main = f;
@@ -1199,6 +1229,19 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
             add_target(rx.pr.targets[it->second], t);
             continue;
           }
+          if (a.anchor != Atom::anywhere) {
+            PrefilterAnchors& an = pf.anchors;
+            auto group = std::find(an.fields.begin(), an.fields.end(), a.field);
+            if (group == an.fields.end()) group = an.fields.insert(an.fields.end(), a.field);
+            const auto kind = a.anchor == Atom::whole    ? match::AnchorSet::whole
+                            : a.anchor == Atom::prefix ? match::AnchorSet::prefix
+                                                       : match::AnchorSet::suffix;
+            uint32_t id;
+            if (!an.set.add(static_cast<uint32_t>(group - an.fields.begin()), kind, a.lit, id)) continue;  // never: atoms are not empty
+            if (id == an.targets.size()) an.targets.emplace_back();
+            add_target(an.targets[id], t);
+            continue;
+          }
           const uint8_t k = a.field == kAnyField ? Prefilter::unbound : a.field == main ? Prefilter::main_field : Prefilter::other;
           PrefilterSet& ps = *sets[k];
           auto [it, fresh] = ids[k].emplace(a.lit, static_cast<uint32_t>(lits[k].size()));
@@ -1213,6 +1256,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
         }
     }
     st_.literals += lits[0].size() + lits[1].size() + lits[2].size();
+    st_.anchored_literals += pf.anchors.set.size();
   }
   {
     std::vector<const std::vector<std::string>*> lit_lists, regex_lists;
@@ -1515,6 +1559,7 @@ std::shared_ptr<const Ruleset> Ruleset::load(const RulesetOptions& opt, Diagnost
       d.warning(r.file, r.pos.line, r.pos.col, "duplicate-id", fmt::format("rule id {} is also used by {}", r.id, it->second->file));
   }
   Compiler c(*rs, d, st, ph);
+  c.anchors_ = opt.prefilter_anchors;
   c.build(rules, filters, corrs, map, opt.use_prefilter, opt.prefilter_split_literals);
   for (const auto& diag : d.items())
     if (diag.severity == Severity::error) ++st.rejected_by_code[diag.code];

@@ -440,6 +440,15 @@ void Ruleset::match(const Event& e, MatchContext& c, std::vector<uint32_t>& out)
       scan(pf.fields, c.other_buf_, false);
       scan(pf.main, c.main_buf_, false);
     }
+    const PrefilterAnchors& an = pf.anchors;
+    for (uint32_t g = 0; g < an.fields.size(); ++g)
+      for (uint32_t i = e.first(an.fields[g]); i != Event::kNone; i = e.value(i).next) {
+        const FieldValue& v = e.value(i);
+        if (v.kind == ValueKind::null) continue;  // matches no string value
+        an.set.find(g, v.text, [&](uint32_t id) {
+          for (const PrefilterTarget& t : an.targets[id]) mark(t, c.seen_.data(), c.candidates_, c.stamp_);
+        });
+      }
     for (const PrefilterRegexes& pr : pf.regexes) {
       RegexCtx rc{&pr.targets, c.seen_.data(), &c.candidates_, c.stamp_};
       for (uint32_t i = e.first(pr.field); i != Event::kNone; i = e.value(i).next) {

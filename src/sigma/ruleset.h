@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "match/anchor_set.h"
 #include "match/cidr.h"
 #include "match/literal_set.h"
 #include "match/pattern.h"
@@ -161,6 +162,15 @@ struct PrefilterRegexes {
   std::vector<std::vector<PrefilterTarget>> targets;  // by regex
 };
 
+// The anchored literals of one variant (whole values, starts and ends of values: their rules'
+// plain, startswith and endswith values), looked up in the values of their fields rather than
+// scanned for; a literal found satisfies its targets' clauses as a scanned one does.
+struct PrefilterAnchors {
+  match::AnchorSet set;                               // its groups are positions in `fields`
+  std::vector<FieldId> fields;                        // by group
+  std::vector<std::vector<PrefilterTarget>> targets;  // by literal id
+};
+
 // The prefilter of one variant. Field-bound literals are scanned over the values of the fields
 // they are bound to only; keyword literals (found in any value) have a set of their own, scanned
 // over every value, so that one keyword rule does not make the large field-bound set scan the
@@ -173,6 +183,7 @@ struct Prefilter {
   PrefilterSet fields;    // the other field-bound literals
   PrefilterSet keywords;
   std::vector<PrefilterRegexes> regexes;  // by field
+  PrefilterAnchors anchors;
   std::vector<uint8_t> field;  // by FieldId: a Scan
 };
 
@@ -203,6 +214,7 @@ struct LoadStats {
   size_t literals = 0;
   size_t split_prefilters = 0;  // variants whose main field's literals have a set of their own
   size_t prefilter_regexes = 0;  // regex atoms (PrefilterRegexes), counted once per variant holding them
+  size_t anchored_literals = 0;  // whole-value, prefix and suffix literals (PrefilterAnchors), likewise
   bool mapping_failed = false;  // a log-source mapping named in the options could not be loaded
   std::map<std::string, size_t> rejected_by_code;
 };
@@ -215,6 +227,9 @@ struct RulesetOptions {
   std::vector<std::string> mapping_paths;  // log-source mappings; empty = none (all rules unrestricted)
   std::string placeholders_path;           // for `expand`; empty = none
   bool use_prefilter = true;
+  // Plain, startswith and endswith values are looked up at their value's ends (PrefilterAnchors)
+  // rather than scanned for; false scans for them all (tests compare the two).
+  bool prefilter_anchors = true;
   // A variant's field-bound literals are split in two sets (see Prefilter) from this many on.
   size_t prefilter_split_literals = 2000;
 };

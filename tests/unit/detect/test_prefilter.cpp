@@ -182,9 +182,10 @@ struct Side {
   Event ev;
   LoadStats stats;
 
-  Side(const std::vector<std::string>& rules, bool prefilter, size_t split_literals = 2000) {
+  Side(const std::vector<std::string>& rules, bool prefilter, size_t split_literals = 2000, bool anchors = true) {
     RulesetOptions o;
     o.prefilter_split_literals = split_literals;
+    o.prefilter_anchors = anchors;
     for (size_t i = 0; i < rules.size(); ++i) o.rule_texts.emplace_back("r" + std::to_string(i) + ".yml", rules[i]);
     o.mapping_text = kMapping;
     o.use_prefilter = prefilter;
@@ -225,13 +226,16 @@ void expect_cases(Side& on, Side& off, const std::vector<Case>& cases) {
 }  // namespace
 
 // Seeds 4 and 5 split each variant's field-bound literals (the main field's apart, as a large
-// corpus does) however few they are.
+// corpus does) however few they are; seed 5 scans for the plain, startswith and endswith values
+// too instead of looking them up at the values' ends (PrefilterAnchors).
 TEST(Prefilter, SameMatchesWithAndWithoutPrefilter) {
   for (unsigned seed : {1u, 2u, 3u, 4u, 5u}) {
     Gen g(seed);
     std::vector<std::string> rules;
     for (int i = 0; i < 150; ++i) rules.push_back(g.rule(i));
-    Side on(rules, true, seed >= 4 ? 1 : 2000), off(rules, false);
+    Side on(rules, true, seed >= 4 ? 1 : 2000, seed != 5), off(rules, false);
+    if (seed != 5) EXPECT_GT(on.stats.anchored_literals, 50u);
+    else EXPECT_EQ(on.stats.anchored_literals, 0u);
     ASSERT_EQ(on.rs->rules().size(), rules.size());
     ASSERT_EQ(off.rs->rules().size(), rules.size());
     EXPECT_GT(on.stats.prefiltered_instances, on.stats.compiled_instances / 2) << "the prefilter should cover most rules";
@@ -446,6 +450,64 @@ TEST(Prefilter, LongValueListsByHashLookup) {
       {ev(R"("ParentImage":"x2")"), {}},
   };
   expect_cases(on, off, cases);
+}
+
+// Plain, startswith and endswith values are prefilter atoms looked up at the value's ends
+// (PrefilterAnchors), cut to their first or last 8 bytes: a value that has the cut atom but not
+// the whole literal is evaluated and does not match; whole values longer than a word and than 64
+// bytes, case differences, `cased` values (lowercased for the lookup, exact in the rule), and
+// endswith values too short to anchor (left to the regex atoms) match as without the prefilter.
+TEST(Prefilter, AnchoredLiteralsAreLookedUp) {
+  auto rule = [](const std::string& title, const std::string& det) {
+    return "title: " + title + "\nlogsource: {product: windows, category: process_creation}\ndetection:\n" + det +
+           "  condition: sel\n";
+  };
+  const std::string long_cmd(70, 'q');
+  std::vector<std::string> rules = {
+      rule("ends", "  sel:\n    Image|endswith: '\\Tools\\Very-Long-Name.exe'\n"),
+      rule("starts", "  sel:\n    ParentImage|startswith: 'C:\\Users\\Public\\'\n"),
+      rule("user", "  sel:\n    User: 'NT AUTHORITY\\SYSTEM'\n"),
+      rule("level", "  sel:\n    IntegrityLevel: 'High'\n"),
+      rule("longcmd", "  sel:\n    CommandLine: '" + long_cmd + "'\n"),
+      rule("cased", "  sel:\n    Image|endswith|cased: '\\Csi.exe'\n"),
+      rule("short", "  sel:\n    Image|endswith: '.7'\n"),
+  };
+  Side on(rules, true), off(rules, false), scanned(rules, true, 2000, false);
+  ASSERT_EQ(on.rs->rules().size(), rules.size());
+  EXPECT_EQ(on.stats.prefiltered_instances, on.stats.compiled_instances) << "no rule should run on every event";
+  EXPECT_EQ(on.stats.anchored_literals, 12u);  // six, in each of the two variants
+  EXPECT_EQ(scanned.stats.anchored_literals, 0u);
+  auto ev = [](const std::string& field, const std::string& value) {
+    return R"({"Event":{"System":{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1},"EventData":{)" +
+           json_quote(field) + ":" + json_quote(value) + "}}}";
+  };
+  std::vector<Case> cases = {
+      {ev("Image", "C:\\TOOLS\\very-long-name.EXE"), {"ends"}},
+      {ev("Image", "C:\\x\\other-long-name.exe"), {}},  // ends with the cut atom only
+      {ev("Image", "C:\\Tools\\Very-Long-Name.exe "), {}},
+      {ev("ParentImage", "c:\\users\\public\\x.exe"), {"starts"}},
+      {ev("ParentImage", "C:\\Users\\bob\\x.exe"), {}},  // starts with the cut atom only
+      {ev("ParentImage", "C:\\User"), {}},
+      {ev("User", "nt authority\\system"), {"user"}},
+      {ev("User", "NT AUTHORITY\\SYSTEM2"), {}},
+      {ev("User", "NT AUTHORITY"), {}},
+      {ev("IntegrityLevel", "HIGH"), {"level"}},
+      {ev("IntegrityLevel", "Highest"), {}},
+      {ev("CommandLine", long_cmd), {"longcmd"}},
+      {ev("CommandLine", long_cmd + "q"), {}},
+      {ev("CommandLine", "Q" + long_cmd.substr(1)), {"longcmd"}},
+      {ev("Image", "C:\\x\\Csi.exe"), {"cased"}},
+      {ev("Image", "C:\\x\\csi.exe"), {}},
+      {ev("Image", "C:\\x\\a.7"), {"short"}},
+      {ev("Image", "C:\\x\\a.70"), {}},
+  };
+  expect_cases(on, off, cases);
+  for (const auto& c : cases) {
+    std::string json = c.json;
+    size_t len = json.size();
+    json.append(64, ' ');
+    EXPECT_EQ(scanned.match(json, len), c.want) << c.json;
+  }
 }
 
 // A test several rules have (same fields after mapping, modifiers and values) is one shared
