@@ -479,29 +479,21 @@ class Compiler {
     return true;
   }
 
-  // Moves many case-insensitive `contains` values of an any-of matcher into one literal set.
-  void accelerate(FieldMatcher& m) {
+  // Moves many case-insensitive `contains` values of an any-of matcher into one literal set:
+  // returns them, for finish_accelerated() to compile with the prefilter's sets (on all cores)
+  // and take out of the matcher's values; empty when the matcher keeps its values.
+  std::vector<std::string> accelerate(FieldMatcher& m) {
     uint32_t cost = 0;
     for (const auto& v : m.vals) cost += v.kind == ValueMatcher::regex ? 50 : v.kind == ValueMatcher::pattern ? 1 : 2;
     if (m.kind == FieldMatcher::keyword) cost *= 8;
     m.cost = std::max<uint32_t>(cost, 1);
-    if (m.all || m.negate || m.kind != FieldMatcher::values) return;
+    if (m.all || m.negate || m.kind != FieldMatcher::values) return {};
     merge_regexes(m);
-    auto coverable = [](const ValueMatcher& v) {
-      return v.kind == ValueMatcher::pattern && !v.pat.case_sensitive() && v.pat.kind() == match::Pattern::Kind::contains &&
-             v.pat.text().find('\0') == std::string::npos && !v.pat.text().empty();
-    };
+    auto coverable = contains_coverable;
     std::vector<std::string> lits;
     for (const auto& v : m.vals)
       if (coverable(v)) lits.push_back(v.pat.text());
-    if (lits.size() >= kAccelerateMin) {
-      auto set = cached_set(lits);
-      if (set.ok()) {
-        m.contains_set = *set;
-        m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), coverable), m.vals.end());
-        rs_.accelerated_.push_back(m.contains_set);
-      }
-    }
+    if (lits.size() < kAccelerateMin) lits.clear();
     using K = match::Pattern::Kind;
     auto affixable = [](const ValueMatcher& v) {
       if (v.kind != ValueMatcher::pattern || v.pat.case_sensitive()) return false;
@@ -528,7 +520,27 @@ class Compiler {
       m.affix = std::move(a);
       m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), affixable), m.vals.end());
     }
-    if (m.contains_set || m.affix) m.cost = 3 + static_cast<uint32_t>(m.vals.size());
+    if (!lits.empty() || m.affix) m.cost = 3 + static_cast<uint32_t>(m.vals.size() - (lits.empty() ? 0 : lits.size()));
+    return lits;
+  }
+  static bool contains_coverable(const ValueMatcher& v) {
+    return v.kind == ValueMatcher::pattern && !v.pat.case_sensitive() && v.pat.kind() == match::Pattern::Kind::contains &&
+           v.pat.text().find('\0') == std::string::npos && !v.pat.text().empty();
+  }
+  // Gives the matchers accelerate() chose their literal sets (compiled by prebuild() by now) and
+  // takes the values the sets answer out of them; a set that failed to compile leaves its
+  // matcher's values as they were.
+  void finish_accelerated() {
+    for (size_t i = 0; i < contains_lits_.size(); ++i) {
+      if (contains_lits_[i].empty()) continue;
+      FieldMatcher& m = rs_.matchers_[i];
+      auto set = cached_set(contains_lits_[i]);
+      if (!set.ok()) continue;
+      m.contains_set = *set;
+      m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), contains_coverable), m.vals.end());
+      rs_.accelerated_.push_back(m.contains_set);
+    }
+    contains_lits_.clear();
   }
   static constexpr size_t kAccelerateMin = 12;
   static constexpr size_t kAffixMin = 6;
@@ -936,9 +948,14 @@ class Compiler {
     if (auto same = matcher_ids_.find(key); same != matcher_ids_.end()) {
       node = add_node(Node::op_match, same->second, {});
     } else {
-      accelerate(m);
+      std::vector<std::string> contains = accelerate(m);
       node = add_match(std::move(m));
-      matcher_ids_.emplace(std::move(key), rs_.nodes_[node].arg);
+      const uint32_t mi = rs_.nodes_[node].arg;
+      matcher_ids_.emplace(std::move(key), mi);
+      if (!contains.empty()) {
+        if (contains_lits_.size() <= mi) contains_lits_.resize(mi + 1);
+        contains_lits_[mi] = std::move(contains);
+      }
     }
     if (null_node) {
       uint32_t both = add_node(Node::op_or, 0, {*null_node, node});
@@ -948,6 +965,7 @@ class Compiler {
   }
 
   std::unordered_map<std::string, uint32_t> matcher_ids_;  // a test's key -> its matcher
+  std::vector<std::vector<std::string>> contains_lits_;    // by matcher: accelerate()'s literals
   Ruleset& rs_;
   Diagnostics& d_;
   LoadStats& st_;
@@ -1112,6 +1130,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       rs_.nodes_.resize(nodes_before);
       rs_.matchers_.resize(matchers_before);
       std::erase_if(matcher_ids_, [&](const auto& kv) { return kv.second >= matchers_before; });
+      if (contains_lits_.size() > matchers_before) contains_lits_.resize(matchers_before);
       rs_.children_.resize(children_before);
       ++st_.rules_rejected;
       continue;
@@ -1265,7 +1284,10 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
         if (!l.empty()) lit_lists.push_back(&l);
       for (const auto& [f, rx] : sg.regexes) regex_lists.push_back(&rx.patterns);
     }
+    for (const auto& l : contains_lits_)
+      if (!l.empty()) lit_lists.push_back(&l);
     prebuild(lit_lists, regex_lists);
+    finish_accelerated();
   }
   for (auto& sg : staged) {
     const uint32_t vi = sg.vi;
