@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/strings.h"
+
 namespace lachan {
 
 using FieldId = uint32_t;
@@ -72,7 +74,7 @@ class FieldRegistry {
       }
       last = load8(p + n - 8);
     } else {
-      last = load_tail(p, n);  // its missing bytes are zero, not spaces
+      last = load_prefix8(p, n);  // its missing bytes are zero, not spaces
     }
     has_space = (found | spaces(last)) != 0;
     h = (h ^ last) * 0xC4CEB9FE1A85EC53ull;
@@ -85,26 +87,8 @@ class FieldRegistry {
     FieldId id = kNoField;
     uint32_t size = 0;  // of the name, checked before its bytes
   };
-  // The `n` < 8 bytes at `p` as a little-endian word, the rest zero: a memcpy of a variable
-  // `n` bytes would be a libc call, and this runs for every name hashed.
-  static uint64_t load_tail(const char* p, size_t n) noexcept {
-    if (n >= 4) {  // two overlapping 4-byte loads; the bytes they share are the same
-      uint32_t lo, hi;
-      __builtin_memcpy(&lo, p, 4);
-      __builtin_memcpy(&hi, p + n - 4, 4);
-      return lo | (static_cast<uint64_t>(hi) << (8 * (n - 4)));
-    }
-    if (n == 0) return 0;
-    const auto b = [p](size_t k) { return static_cast<uint64_t>(static_cast<unsigned char>(p[k])) << (8 * k); };
-    return b(0) | b(n / 2) | b(n - 1);
-  }
-  static uint64_t load8(const char* p) noexcept {
-    uint64_t w;
-    __builtin_memcpy(&w, p, 8);
-    return w;
-  }
   static bool same_bytes(const char* a, const char* b, size_t n) noexcept {
-    if (n < 8) return load_tail(a, n) == load_tail(b, n);
+    if (n < 8) return load_prefix8(a, n) == load_prefix8(b, n);
     for (size_t i = 0; i + 8 < n; i += 8)
       if (load8(a + i) != load8(b + i)) return false;
     return load8(a + n - 8) == load8(b + n - 8);

@@ -8,8 +8,8 @@ uint64_t AnchorSet::literal_key(const Group& g, Kind kind, std::string_view lite
   const char* p = literal.data();
   const size_t n = literal.size();
   switch (kind) {
-    case whole: return n > kMaxAffix ? long_key(p, n, g.salt[whole]) : key(lower8(first8(p, n)), n, g.salt[whole]);
-    case prefix: return key(lower8(first8(p, n)), n, g.salt[prefix]);
+    case whole: return n > kMaxAffix ? long_key(p, n, g.salt[whole]) : key(lower8(load_prefix8(p, n)), n, g.salt[whole]);
+    case prefix: return key(lower8(load_prefix8(p, n)), n, g.salt[prefix]);
     case suffix: return key(lower8(last8_reversed(p, n)), n, g.salt[suffix]);
   }
   return 0;
@@ -17,12 +17,10 @@ uint64_t AnchorSet::literal_key(const Group& g, Kind kind, std::string_view lite
 
 bool AnchorSet::add(uint32_t group, Kind kind, std::string_view literal, uint32_t& id) {
   if (literal.empty()) return false;
-  if (kind == prefix && literal.size() > kMaxAffix) literal = literal.substr(0, kMaxAffix);
-  if (kind == suffix && literal.size() > kMaxAffix) literal = literal.substr(literal.size() - kMaxAffix);
-  std::string name(sizeof group + 1, '\0');
-  for (size_t b = 0; b < sizeof group; ++b) name[b] = static_cast<char>(group >> (8 * b));
-  name[sizeof group] = static_cast<char>(kind);
-  for (char c : literal) name.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c);
+  literal = cut(kind, literal);
+  std::string name(reinterpret_cast<const char*>(&group), sizeof group);
+  name.push_back(static_cast<char>(kind));
+  name += to_lower(literal);
   auto [it, fresh] = ids_.emplace(std::move(name), static_cast<uint32_t>(count_));
   id = it->second;
   if (!fresh) return true;

@@ -18,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/strings.h"
+
 namespace lachan::match {
 
 class AnchorSet {
@@ -29,9 +31,14 @@ class AnchorSet {
   static constexpr size_t kMaxAffix = 8;
 
   AnchorSet();
+  // A prefix's first, or a suffix's last, kMaxAffix bytes: what add() keeps of it.
+  static std::string_view cut(Kind kind, std::string_view literal) noexcept {
+    if (literal.size() <= kMaxAffix || kind == whole) return literal;
+    return kind == prefix ? literal.substr(0, kMaxAffix) : literal.substr(literal.size() - kMaxAffix);
+  }
   // Adds a literal of `group` (the prefilter's groups are fields) and gives its id (ids are
   // given in order from 0; the same group, kind and literal again gets the same id).
-  // Prefix and suffix literals are cut to kMaxAffix bytes; an empty literal is refused (false).
+  // Prefix and suffix literals are cut (cut()); an empty literal is refused (false).
   bool add(uint32_t group, Kind kind, std::string_view literal, uint32_t& id);
   size_t size() const noexcept { return count_; }
 
@@ -47,7 +54,7 @@ class AnchorSet {
     uint32_t pre = g.prefix_lens & lens, suf = g.suffix_lens & lens;
     const bool whole_len = n < g.whole_lens.size() * 64 && (g.whole_lens[n >> 6] >> (n & 63)) & 1;
     if (pre || (whole_len && n <= kMaxAffix)) {
-      const uint64_t w = lower8(first8(p, n));
+      const uint64_t w = lower8(load_prefix8(p, n));
       for (; pre; pre &= pre - 1) probe(key(w, __builtin_ctz(pre), g.salt[prefix]), hit);
       if (whole_len && n <= kMaxAffix) probe(key(w, n, g.salt[whole]), hit);
     }
@@ -74,29 +81,11 @@ class AnchorSet {
     const uint64_t upper = ~w & (from_a ^ above_z) & (0x80 * kOnes);
     return w | (upper >> 2);
   }
-  static uint64_t load8(const char* p) noexcept {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    return w;
-  }
-  // The first min(n, 8) bytes as a little-endian word, the rest zero; no byte past p + n read.
-  static uint64_t first8(const char* p, size_t n) noexcept {
-    if (n >= 8) return load8(p);
-    if (n >= 4) {  // two overlapping 4-byte loads
-      uint32_t lo, hi;
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-      return lo | (static_cast<uint64_t>(hi) << (8 * (n - 4)));
-    }
-    if (n == 0) return 0;
-    const auto b = [p](size_t k) { return static_cast<uint64_t>(static_cast<unsigned char>(p[k])) << (8 * k); };
-    return b(0) | b(n / 2) | b(n - 1);
-  }
   // The last min(n, 8) bytes reversed (the low byte is the value's last), the rest zero: a
-  // suffix of length L is then the word's first L bytes, as a prefix is in first8().
+  // suffix of length L is then the word's first L bytes, as a prefix is in load_prefix8().
   static uint64_t last8_reversed(const char* p, size_t n) noexcept {
     if (n >= 8) return __builtin_bswap64(load8(p + n - 8));
-    return n ? __builtin_bswap64(first8(p, n)) >> (8 * (8 - n)) : 0;
+    return n ? __builtin_bswap64(load_prefix8(p, n)) >> (8 * (8 - n)) : 0;
   }
   // The key of the first `len` (1..8) bytes of w, for a group and kind (salt).
   static uint64_t key(uint64_t w, size_t len, uint64_t salt) noexcept {

@@ -33,9 +33,10 @@ struct Atom {
   std::string lit;     // or, for a regex atom, the RE2 pattern
   bool regex = false;  // a regex without literals, which Vectorscan looks for (match::RegexSet)
   double len = -1;     // the length it is scored as (atoms_cost); < 0: lit's
-  // A literal that must be the whole value, or its start or end (a plain, startswith or endswith
-  // value of one field): looked up by the variant's AnchorSet instead of scanned for.
-  enum Anchor : uint8_t { anywhere, whole, prefix, suffix } anchor = anywhere;
+  // A literal that must be the whole value, or its start or end (`anchor`: a plain, startswith or
+  // endswith value of one field): looked up by the variant's AnchorSet instead of scanned for.
+  bool anchored = false;
+  match::AnchorSet::Kind anchor = match::AnchorSet::whole;
 };
 // A clause: the node can only be true if one of these literals occurs (in its field), or one of
 // its regex atoms may match one of its field's values.
@@ -489,10 +490,9 @@ class Compiler {
     m.cost = std::max<uint32_t>(cost, 1);
     if (m.all || m.negate || m.kind != FieldMatcher::values) return {};
     merge_regexes(m);
-    auto coverable = contains_coverable;
     std::vector<std::string> lits;
     for (const auto& v : m.vals)
-      if (coverable(v)) lits.push_back(v.pat.text());
+      if (contains_coverable(v)) lits.push_back(v.pat.text());
     if (lits.size() < kAccelerateMin) lits.clear();
     using K = match::Pattern::Kind;
     auto affixable = [](const ValueMatcher& v) {
@@ -520,7 +520,7 @@ class Compiler {
       m.affix = std::move(a);
       m.vals.erase(std::remove_if(m.vals.begin(), m.vals.end(), affixable), m.vals.end());
     }
-    if (!lits.empty() || m.affix) m.cost = 3 + static_cast<uint32_t>(m.vals.size() - (lits.empty() ? 0 : lits.size()));
+    if (!lits.empty() || m.affix) m.cost = 3 + static_cast<uint32_t>(m.vals.size() - lits.size());
     return lits;
   }
   static bool contains_coverable(const ValueMatcher& v) {
@@ -895,19 +895,18 @@ class Compiler {
           per_value.push_back(std::nullopt);
           continue;
         }
-        if (m.kind == FieldMatcher::values && anchors_) {
+        using K = match::Pattern::Kind;
+        if (const K k = vm.pat.kind(); m.kind == FieldMatcher::values && anchors_ &&
+                                       (k == K::equals || k == K::starts_with || k == K::ends_with)) {
           // A whole value, a start or an end: a lookup in the variant's AnchorSet.
-          const auto k = vm.pat.kind();
-          const Atom::Anchor anchor = k == match::Pattern::Kind::equals        ? Atom::whole
-                                    : k == match::Pattern::Kind::starts_with ? Atom::prefix
-                                    : k == match::Pattern::Kind::ends_with   ? Atom::suffix
-                                                                              : Atom::anywhere;
-          std::string text = vm.pat.case_sensitive() ? to_lower(vm.pat.text()) : vm.pat.text();
-          if (anchor == Atom::prefix && text.size() > match::AnchorSet::kMaxAffix) text.resize(match::AnchorSet::kMaxAffix);
-          if (anchor == Atom::suffix && text.size() > match::AnchorSet::kMaxAffix) text = text.substr(text.size() - match::AnchorSet::kMaxAffix);
-          if (anchor != Atom::anywhere && !text.empty() && (anchor == Atom::whole || text.size() >= kMinAnchoredAffix)) {
+          const auto kind = k == K::equals ? match::AnchorSet::whole : k == K::starts_with ? match::AnchorSet::prefix
+                                                                                           : match::AnchorSet::suffix;
+          // Cut as the set will keep it, so that the atom is scored by what is looked up.
+          std::string text(match::AnchorSet::cut(kind, vm.pat.text()));
+          if (vm.pat.case_sensitive()) text = to_lower(text);
+          if (!text.empty() && (kind == match::AnchorSet::whole || text.size() >= kMinAnchoredAffix)) {
             std::vector<Atom> a;
-            for (FieldId f : m.fields) a.push_back({f, text, false, -1, anchor});
+            for (FieldId f : m.fields) a.push_back({f, text, false, -1, true, kind});
             per_value.push_back(std::vector<Clause>{std::move(a)});
             continue;
           }
@@ -1218,7 +1217,7 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
       for (const Pending* p : list)
         for (const auto& c : p->clauses)
           for (const auto& a : c)
-            if (a.field != kAnyField && !a.regex && a.anchor == Atom::anywhere && distinct.emplace(a.field, a.lit).second)
+            if (a.field != kAnyField && !a.regex && !a.anchored && distinct.emplace(a.field, a.lit).second)
               ++per_field[a.field];
       if (distinct.size() >= split_literals)
         for (const auto& [f, count] : per_field)
@@ -1248,15 +1247,12 @@ void Compiler::build(std::vector<Rule>& rules, std::vector<Filter>& filters, std
             add_target(rx.pr.targets[it->second], t);
             continue;
           }
-          if (a.anchor != Atom::anywhere) {
+          if (a.anchored) {
             PrefilterAnchors& an = pf.anchors;
             auto group = std::find(an.fields.begin(), an.fields.end(), a.field);
             if (group == an.fields.end()) group = an.fields.insert(an.fields.end(), a.field);
-            const auto kind = a.anchor == Atom::whole    ? match::AnchorSet::whole
-                            : a.anchor == Atom::prefix ? match::AnchorSet::prefix
-                                                       : match::AnchorSet::suffix;
             uint32_t id;
-            if (!an.set.add(static_cast<uint32_t>(group - an.fields.begin()), kind, a.lit, id)) continue;  // never: atoms are not empty
+            if (!an.set.add(static_cast<uint32_t>(group - an.fields.begin()), a.anchor, a.lit, id)) continue;  // never: atoms are not empty
             if (id == an.targets.size()) an.targets.emplace_back();
             add_target(an.targets[id], t);
             continue;
